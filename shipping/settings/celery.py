@@ -16,16 +16,17 @@ _redis = _env.str("REDIS_URL", default="")
 
 # No REDIS_URL: kombu's filesystem transport carries tasks between web, worker and beat
 # through a folder, so the embedded default needs no broker server.
-CELERY_BROKER_URL = _env.str("CELERY_BROKER_URL", default=_redis or "filesystem://")
+CELERY_BROKER_URL = _env.str("CELERY_BROKER_URL", default=_redis or "filesystem://localhost//")
 _broker_dir = _var / "broker"
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")

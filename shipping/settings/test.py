@@ -14,7 +14,19 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "test-media"
+WHITENOISE_AUTOREFRESH = True  # serve from the finders; tests do not run collectstatic
 IMPORT_SETTLE_SECONDS = 0
 # A file, not memory, so threads (concurrent imports, the in-process Celery worker) share it.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+# Tests never share the demo's broker folder.
+if CELERY_BROKER_URL.startswith("filesystem"):  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(VAR_DIR / "test-broker" / "queue"),
+        "data_folder_out": str(VAR_DIR / "test-broker" / "queue"),
+        "processed_folder": str(VAR_DIR / "test-broker" / "processed"),
+        "control_folder": str(VAR_DIR / "test-broker" / "control"),
+        "store_processed": False,
+    }
+    for _sub in ("queue", "processed", "control"):
+        (VAR_DIR / "test-broker" / _sub).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,343 @@
+"""The contract between the app and a marketplace: adapter protocol, DTOs, capabilities, errors.
+
+Adapters take settings and DTOs and return DTOs. They never touch the ORM: everything they need
+(credentials, merchant details, the shared rate limiter, the call logger) arrives in an
+``AdapterContext``. Statuses stay raw in DTOs; ``StatusMapping`` rows map them to ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+from shipping.core.errors import (
+    CapabilityNotSupported,
+    RemoteAuthError,
+    RemoteDataError,
+    RemoteError,
+    RemoteRateLimited,
+    RemoteRejected,
+    RemoteUnavailable,
+)
+
+if TYPE_CHECKING:  # annotations only: adapters stay free of Django at import time
+    from shipping.core.http import CallRecord
+    from shipping.core.ratelimit import RateLimiter
+
+# One error hierarchy for every retry decision; the channel names are the ones the code reads.
+ChannelError = RemoteError
+ChannelAuthError = RemoteAuthError  # 401/403: the store needs new credentials; never retried
+ChannelRateLimited = RemoteRateLimited  # 429: retry after .retry_after
+ChannelUnavailable = RemoteUnavailable  # 5xx, timeouts: retried; .ambiguous -> re-read first
+ChannelRejected = RemoteRejected  # other 4xx: kept verbatim for a human, not retried
+ChannelDataError = RemoteDataError  # a record we cannot map: quarantined, the rest goes on
+
+__all__ = [
+    "AdapterContext",
+    "Address",
+    "BaseChannelAdapter",
+    "CancelReason",
+    "Capability",
+    "CapabilityNotSupported",
+    "ChannelAdapter",
+    "ChannelAuthError",
+    "ChannelDataError",
+    "ChannelError",
+    "ChannelKind",
+    "ChannelRateLimited",
+    "ChannelRejected",
+    "ChannelUnavailable",
+    "ExternalOrder",
+    "ExternalOrderLine",
+    "LineRef",
+    "ListingUpdate",
+    "OperationResult",
+    "OrderPage",
+    "OrderRef",
+    "RecordFailure",
+    "SettingField",
+    "ShipmentNotice",
+    "ShippedLine",
+]
+
+
+class ChannelKind(StrEnum):
+    BACK_MARKET = "back_market"
+    LISTING_MIRROR = "listing_mirror"
+    CUSTOM_STORE = "custom_store"
+    MANUAL = "manual"
+    FAKE = "fake"  # the demo and test marketplace; only registered outside production
+
+    @property
+    def label(self) -> str:
+        return {
+            "back_market": "Back Market",
+            "listing_mirror": "Listing Mirror",
+            "custom_store": "Custom Store",
+            "manual": "Manual orders",
+            "fake": "Demo marketplace",
+        }[self.value]
+
+
+class Capability(StrEnum):
+    FETCH_ORDERS = "fetch_orders"
+    ACKNOWLEDGE = "acknowledge"
+    NOTIFY_SHIPMENT = "notify_shipment"
+    CANCEL = "cancel"
+    PUSH_LISTINGS = "push_listings"
+
+
+class CancelReason(StrEnum):
+    OUT_OF_STOCK = "out_of_stock"
+    CUSTOMER_REQUEST = "customer_request"
+    OTHER = "other"
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SettingField:
+    """One setting an adapter needs; drives the connect form and `connect_store`'s options.
+
+    ``secret`` values are stored encrypted (Store.credentials) and never shown back;
+    the others live in Store.config.
+    """
+
+    name: str
+    label: str
+    required: bool = True
+    secret: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    default: str | None = None
+    help_text: str = ""
+    is_url: bool = False
+
+
+# --- DTOs -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    name: str = ""
+    company: str = ""
+    street1: str = ""
+    street2: str = ""
+    street3: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""  # ISO 3166-1 alpha-2
+    phone: str = ""
+    email: str = ""
+    residential: bool | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not any((self.street1, self.street2, self.city, self.postal_code, self.country))
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalOrderLine:
+    external_line_id: str
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    weight_grams: Decimal | None = None  # of one unit
+    options: tuple[tuple[str, str], ...] = ()
+    image_url: str = ""
+    stock_location: str = ""
+    upc: str = ""
+    is_adjustment: bool = False
+    external_status: str = ""
+    tax_amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalOrder:
+    external_id: str
+    order_number: str
+    external_status: str  # raw (or adapter-normalised) channel value, mapped via StatusMapping
+    order_date: datetime
+    updated_at: datetime  # drives "skip if already up to date"
+    lines: tuple[ExternalOrderLine, ...]
+    ship_to: Address | None
+    bill_to: Address | None = None
+    currency: str = ""
+    payment_date: datetime | None = None
+    ship_by_date: datetime | None = None
+    customer_name: str = ""
+    customer_email: str = ""
+    customer_phone: str = ""
+    customer_username: str = ""
+    requested_shipping_service: str = ""
+    payment_method: str = ""
+    order_total: Decimal | None = None
+    amount_paid: Decimal | None = None
+    tax_amount: Decimal | None = None
+    shipping_amount: Decimal | None = None
+    discount_amount: Decimal | None = None
+    coupon_codes: tuple[str, ...] = ()
+    gift: bool = False
+    gift_message: str = ""
+    customer_notes: str = ""
+    internal_notes: str = ""  # taken on first import only; afterwards the app owns the notes
+    custom_field_1: str = ""
+    custom_field_2: str = ""
+    custom_field_3: str = ""
+    marketplace: str = ""  # hubs (Listing Mirror): the marketplace the order came from
+    needs_acknowledgement: bool = False  # Back Market state 1: accept it (auto-accept)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFailure:
+    """A record of a page that could not be mapped; it is quarantined, the page goes on."""
+
+    external_id: str
+    message: str
+    raw: Mapping[str, Any] | str = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    orders: tuple[ExternalOrder, ...]
+    next_cursor: str | None = None  # opaque: page number, URL or token
+    failures: tuple[RecordFailure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LineRef:
+    external_line_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRef:
+    external_id: str
+    order_number: str
+    lines: tuple[LineRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShippedLine:
+    line: LineRef
+    quantity: int
+    serials: tuple[str, ...] = ()  # IMEIs or serial numbers, one per unit
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentNotice:
+    order: OrderRef
+    lines: tuple[ShippedLine, ...]
+    carrier_code: str
+    service_code: str
+    tracking_number: str
+    shipped_at: datetime
+    tracking_url: str = ""
+    carrier_fee: Decimal | None = None
+    note_to_buyer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListingUpdate:
+    sku: str
+    quantity: int | None = None
+    price: Decimal | None = None
+    currency: str = ""
+    listing_ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OperationResult:
+    ok: bool
+    external_ref: str = ""
+    message: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+# --- adapters -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterContext:
+    """Everything an adapter may use; built by the registry from a Store (or a connect form)."""
+
+    settings: Mapping[str, Any]  # config and decrypted credentials, by SettingField.name
+    store_key: str  # stable id for rate-limit buckets (the store id, or a hash while connecting)
+    merchant_name: str = ""
+    merchant_email: str = ""
+    call_logger: Callable[[CallRecord], None] | None = None
+    rate_limiter: RateLimiter | None = None
+
+
+@runtime_checkable
+class ChannelAdapter(Protocol):
+    kind: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]]
+
+    def test_connection(self) -> None: ...
+    def fetch_orders(
+        self, *, updated_since: datetime, updated_until: datetime, cursor: str | None = None
+    ) -> OrderPage: ...
+    def fetch_order(self, external_id: str) -> ExternalOrder: ...
+    def acknowledge(self, order: OrderRef) -> OperationResult: ...
+    def notify_shipment(self, notice: ShipmentNotice) -> OperationResult: ...
+    def cancel(self, order: OrderRef, *, lines: Sequence[LineRef] | None, reason: CancelReason) -> OperationResult: ...
+    def push_listings(self, updates: Sequence[ListingUpdate]) -> list[OperationResult]: ...
+
+
+class BaseChannelAdapter:
+    """What real adapters subclass: metadata for the UI plus 'not supported' defaults."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    settings_fields: ClassVar[tuple[SettingField, ...]] = ()
+    # external status -> our status; seeded into StatusMapping for each new store.
+    default_status_map: ClassVar[Mapping[str, str]] = {}
+    # "states": one row per channel state; "comma_lists": ShipStation's custom-store form.
+    status_mapping_style: ClassVar[str] = "states"
+    # What a shipment notification carries to this channel (seed tables "Data sent ...").
+    shipment_fields_sent: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, context: AdapterContext) -> None:
+        self.context = context
+
+    def _unsupported(self, capability: Capability):
+        raise CapabilityNotSupported(f"{self.label} does not support {capability.value}.")
+
+    def test_connection(self) -> None:
+        return None
+
+    def fetch_orders(self, *, updated_since: datetime, updated_until: datetime, cursor: str | None = None) -> OrderPage:
+        self._unsupported(Capability.FETCH_ORDERS)
+
+    def fetch_order(self, external_id: str) -> ExternalOrder:
+        self._unsupported(Capability.FETCH_ORDERS)
+
+    def acknowledge(self, order: OrderRef) -> OperationResult:
+        self._unsupported(Capability.ACKNOWLEDGE)
+
+    def notify_shipment(self, notice: ShipmentNotice) -> OperationResult:
+        self._unsupported(Capability.NOTIFY_SHIPMENT)
+
+    def cancel(self, order: OrderRef, *, lines: Sequence[LineRef] | None, reason: CancelReason) -> OperationResult:
+        self._unsupported(Capability.CANCEL)
+
+    def push_listings(self, updates: Sequence[ListingUpdate]) -> list[OperationResult]:
+        self._unsupported(Capability.PUSH_LISTINGS)
+
+    def outbound_already_applied(self, *, kind: str, remote: ExternalOrder, payload: Mapping[str, Any]) -> bool:
+        """After an ambiguous failure (timeout after sending): did the remote apply it anyway?
+
+        Marketplaces without idempotency keys (Back Market) reject a repeated write, so delivery
+        re-reads the order and asks this before trying again.
+        """
+        return False

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.order_list_view, name="home"),
+    path("orders/<int:order_id>/", views.order_detail_view, name="order-detail"),
+]

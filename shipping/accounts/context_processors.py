@@ -1,0 +1,2 @@
+def merchant(request):
+    return {"merchant": getattr(request, "merchant", None)}

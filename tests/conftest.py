@@ -1,0 +1,82 @@
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from channels import fake
+from channels.services.stores import status_mappings_seed
+from tests.factories import MembershipFactory, MerchantFactory, StoreFactory
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def market():
+    """A fresh in-memory marketplace for one test."""
+    name = f"market-{next(_names)}"
+    fake.MARKETPLACES[name] = fake.FakeMarketplace(name, page_size=50)
+    yield fake.MARKETPLACES[name]
+    fake.MARKETPLACES.pop(name, None)
+
+
+@pytest.fixture
+def merchant(db):
+    return MerchantFactory()
+
+
+@pytest.fixture
+def store(db, merchant, market):
+    store = StoreFactory(merchant=merchant, config={"marketplace": market.name})
+    status_mappings_seed(store=store, adapter_cls=fake.FakeAdapter)
+    return store
+
+
+@pytest.fixture
+def owner(db, merchant):
+    return MembershipFactory(merchant=merchant).user
+
+
+@pytest.fixture
+def client_owner(client, owner):
+    client.force_login(owner)
+    return client
+
+
+def when(minutes_ago: float) -> str:
+    return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat()
+
+
+def fake_order(order_id: str, *, minutes_ago: float = 30, status: str = "paid", **overrides) -> dict:
+    """A raw record of the fake marketplace, shaped like what an adapter receives."""
+    record = {
+        "id": order_id,
+        "number": f"N-{order_id}",
+        "status": status,
+        "created": when(minutes_ago + 5),
+        "modified": when(minutes_ago),
+        "currency": "EUR",
+        "customer": {"name": "Zofia Wójcik", "email": "zofia@example.com", "phone": "+48 600 100 200"},
+        "ship_to": {
+            "name": "Zofia Wójcik",
+            "street1": "ul. Piotrkowska 104",
+            "city": "Łódź",
+            "postal_code": "90-006",
+            "country": "PL",
+        },
+        "shipping_method": "Express",
+        "payment_method": "Card",
+        "shipping": "5.00",
+        "lines": [
+            {
+                "id": f"{order_id}-1",
+                "sku": "IPH13-128",
+                "name": "iPhone 13 128 GB",
+                "qty": 1,
+                "price": "329.00",
+                "grams": "174",
+                "location": "A-01",
+            },
+        ],
+    }
+    record.update(overrides)
+    return record
