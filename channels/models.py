@@ -74,7 +74,7 @@ class StatusMapping(models.Model):
     status = models.CharField(max_length=32, choices=ORDER_STATUS_CHOICES)
 
     class Meta:
-        ordering = ["store", "status", "external_status"]
+        ordering = ["status", "external_status"]
         constraints = [
             models.UniqueConstraint(fields=["store", "external_status"], name="status_mapping_unique"),
         ]

@@ -134,7 +134,7 @@ class OrderLine(models.Model):
     serial_number = models.CharField(max_length=100, blank=True)  # [app]
 
     class Meta:
-        ordering = ["order", "id"]
+        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["order", "external_line_id"], name="orderline_unique_external_id"),
         ]
