@@ -3,19 +3,12 @@
 from django.db import models
 from django.db.models import Q
 
+from orders.statuses import OrderStatus
 from shipping.core.fields import EncryptedJSONField
 
 from .base import ChannelKind
 
 KIND_CHOICES = [(kind.value, kind.label) for kind in ChannelKind]
-
-ORDER_STATUS_CHOICES = [
-    ("awaiting_payment", "Awaiting Payment"),
-    ("awaiting_shipment", "Awaiting Shipment"),
-    ("on_hold", "On Hold"),
-    ("shipped", "Shipped"),
-    ("cancelled", "Cancelled"),
-]
 
 
 class Store(models.Model):
@@ -71,7 +64,7 @@ class StatusMapping(models.Model):
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="status_mappings")
     external_status = models.CharField(max_length=100)
-    status = models.CharField(max_length=32, choices=ORDER_STATUS_CHOICES)
+    status = models.CharField(max_length=32, choices=OrderStatus.choices)
 
     class Meta:
         ordering = ["status", "external_status"]

@@ -35,19 +35,7 @@ def _address_fields(prefix: str) -> dict[str, models.Field]:
     }
 
 
-ADDRESS_PARTS = (
-    "name",
-    "company",
-    "street1",
-    "street2",
-    "street3",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "phone",
-    "residential",
-)
+ADDRESS_PARTS = tuple(name.removeprefix("x_") for name in _address_fields("x"))
 
 
 class Order(models.Model):

@@ -21,6 +21,7 @@ from channels.base import Address, ExternalOrder, ExternalOrderLine
 from shipping.core.errors import ApplicationError
 
 from ..models import Order, OrderLine, OrderStatusChange, OutboxMessage
+from ..models.order import ADDRESS_PARTS
 from ..statuses import FINAL_STATUSES, OrderStatus, StatusOwner, StatusSource, can_transition
 from .outbox import outbox_add
 from .status import order_set_status
@@ -67,22 +68,8 @@ def _truncate(model: type[models.Model], values: dict[str, Any]) -> dict[str, An
 
 def _address(prefix: str, address: Address | None) -> dict[str, Any]:
     address = address or Address()
-    values = {
-        f"{prefix}_{part}": getattr(address, part)
-        for part in (
-            "name",
-            "company",
-            "street1",
-            "street2",
-            "street3",
-            "city",
-            "state",
-            "postal_code",
-            "phone",
-        )
-    }
+    values = {f"{prefix}_{part}": getattr(address, part) for part in ADDRESS_PARTS}
     values[f"{prefix}_country"] = (address.country or "").upper()
-    values[f"{prefix}_residential"] = address.residential
     return values
 
 
