@@ -307,8 +307,16 @@ class BaseChannelAdapter:
     # What a shipment notification carries to this channel (seed tables "Data sent ...").
     shipment_fields_sent: ClassVar[frozenset[str]] = frozenset()
 
+    # Back Market: every unit shipped needs an IMEI or serial number before it can be marked shipped.
+    requires_serials: ClassVar[bool] = False
+
     def __init__(self, context: AdapterContext) -> None:
         self.context = context
+
+    @classmethod
+    def validate_settings(cls, values: Mapping[str, Any]) -> dict[str, list[str]]:
+        """Checks across fields (a custom region needs its URL); field name -> messages."""
+        return {}
 
     def _unsupported(self, capability: Capability):
         raise CapabilityNotSupported(f"{self.label} does not support {capability.value}.")

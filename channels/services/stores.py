@@ -54,6 +54,9 @@ def store_settings_validate(
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 errors.setdefault(field.name, []).append(f"{field.label} must be an http(s) URL.")
         (credentials if field.secret else config)[field.name] = value
+    if not partial:
+        for name, messages in adapter_cls.validate_settings({**config, **credentials}).items():
+            errors.setdefault(name, []).extend(messages)
     if errors:
         raise ApplicationError("Some settings are not valid.", field_errors=errors)
     return config, credentials

@@ -133,7 +133,7 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # --- channels ---------------------------------------------------------------------------------------
 CHANNEL_ADAPTERS = env.list(
     "CHANNEL_ADAPTERS",
-    default=["channels.manual.ManualAdapter"],
+    default=["channels.manual.ManualAdapter", "channels.backmarket.adapter.BackMarketAdapter"],
 )
 IMPORT_OVERLAP_MINUTES = env.int("IMPORT_OVERLAP_MINUTES", default=10)
 IMPORT_SETTLE_SECONDS = env.int("IMPORT_SETTLE_SECONDS", default=120)

@@ -8,7 +8,14 @@ from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-CHANNEL_ADAPTERS = env.list("CHANNEL_ADAPTERS", default=["channels.manual.ManualAdapter", "channels.fake.FakeAdapter"])
+CHANNEL_ADAPTERS = env.list(
+    "CHANNEL_ADAPTERS",
+    default=[
+        "channels.manual.ManualAdapter",
+        "channels.backmarket.adapter.BackMarketAdapter",
+        "channels.fake.FakeAdapter",
+    ],
+)
 
 
 def _local_secret(name: str, make) -> str:

@@ -7,7 +7,11 @@ DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-" + "x" * 20
 FIELD_ENCRYPTION_KEYS = ["3nY0Tw-ypbN6Gb1n7qoHqm4S5mBrvlNgE5sYUGQLbV8="]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CHANNEL_ADAPTERS = ["channels.manual.ManualAdapter", "channels.fake.FakeAdapter"]
+CHANNEL_ADAPTERS = [
+    "channels.manual.ManualAdapter",
+    "channels.backmarket.adapter.BackMarketAdapter",
+    "channels.fake.FakeAdapter",
+]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
