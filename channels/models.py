@@ -6,7 +6,7 @@ from django.db.models import Q
 from orders.statuses import OrderStatus
 from shipping.core.fields import EncryptedJSONField
 
-from .base import ChannelKind
+from .base import Capability, ChannelKind
 
 KIND_CHOICES = [(kind.value, kind.label) for kind in ChannelKind]
 
@@ -54,6 +54,31 @@ class Store(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # What the orders app needs to know about the channel, without importing it.
+    def _adapter_class(self):
+        from .registry import UnknownChannel, get_adapter_class
+
+        try:
+            return get_adapter_class(self.kind)
+        except UnknownChannel:
+            return None
+
+    @property
+    def requires_serials(self) -> bool:
+        """Every unit shipped needs an IMEI or serial number (Back Market)."""
+        cls = self._adapter_class()
+        return bool(cls and cls.requires_serials)
+
+    @property
+    def notifies_shipments(self) -> bool:
+        cls = self._adapter_class()
+        return bool(cls and Capability.NOTIFY_SHIPMENT in cls.capabilities)
+
+    @property
+    def cancels_at_channel(self) -> bool:
+        cls = self._adapter_class()
+        return bool(cls and Capability.CANCEL in cls.capabilities)
 
 
 class StatusMapping(models.Model):

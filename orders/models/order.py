@@ -118,6 +118,7 @@ class OrderLine(models.Model):
     is_adjustment = models.BooleanField(default=False)  # [channel] discounts and fees as lines
     external_status = models.CharField(max_length=100, blank=True)  # [channel]
     removed_at = models.DateTimeField(null=True, blank=True)  # [channel] gone from the marketplace's copy
+    cancelled_at = models.DateTimeField(null=True, blank=True)  # [app] cancelled by us (told to the channel)
     imei = models.CharField(max_length=15, blank=True)  # [app]
     serial_number = models.CharField(max_length=100, blank=True)  # [app]
 

@@ -1,0 +1,164 @@
+"""Shipping an order, or some of its units: the IMEI gate, the shipment, the status, the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from shipping.core.errors import ApplicationError
+from shipping.core.identifiers import classify
+
+from ..models import Order, OrderLine, OutboxMessage, Shipment, ShipmentLine
+from ..statuses import OrderStatus, StatusSource
+from .identifiers import identifier_error, order_line_identifiers
+from .outbox import outbox_add
+from .status import order_set_status
+
+SHIPPABLE = {OrderStatus.AWAITING_SHIPMENT, OrderStatus.ON_HOLD}
+
+
+def shipped_quantities(order: Order) -> dict[int, int]:
+    rows = (
+        ShipmentLine.objects.filter(shipment__order=order, shipment__voided_at__isnull=True)
+        .values("order_line_id")
+        .annotate(n=Sum("quantity"))
+    )
+    return {row["order_line_id"]: row["n"] for row in rows}
+
+
+def _label(line: OrderLine) -> str:
+    return f"Line {line.sku or line.name}"
+
+
+@transaction.atomic
+def shipment_create(
+    *,
+    order: Order,
+    carrier_code: str,
+    service_code: str = "",
+    tracking_number: str = "",
+    ship_date: date | None = None,
+    quantities: Mapping[int, int] | None = None,
+    serials: Mapping[int, Sequence[str]] | None = None,
+    carrier_fee: Decimal | None = None,
+    note_to_buyer: str = "",
+    notify_channel: bool = True,
+    notify_customer: bool = True,
+    actor: AbstractBaseUser | None = None,
+    source: str = StatusSource.USER,
+) -> Shipment:
+    """Ship the given quantities per order line id (default: everything not shipped yet).
+
+    Orders whose marketplace needs an IMEI or serial per unit (Back Market) are refused, naming
+    the line, until every unit has one; they come from ``serials``, the line's own fields, or
+    IMEIs typed into Internal Notes.
+    """
+    order = Order.objects.select_for_update(of=("self",)).select_related("store").get(pk=order.pk)
+    if order.status not in SHIPPABLE:
+        raise ApplicationError(f"Order {order.order_number} is {order.get_status_display()} and cannot be shipped.")
+    if not carrier_code:
+        raise ApplicationError("Choose a carrier.", field_errors={"carrier_code": ["Required."]})
+    lines = [line for line in order.lines.all() if line.removed_at is None and line.cancelled_at is None]
+    shipped = shipped_quantities(order)
+    remaining = {line.pk: line.quantity - shipped.get(line.pk, 0) for line in lines if not line.is_adjustment}
+    wanted = dict(quantities) if quantities else {pk: n for pk, n in remaining.items() if n > 0}
+    by_id = {line.pk: line for line in lines}
+    errors: dict[str, list[str]] = {}
+    for line_id, quantity in wanted.items():
+        if line_id not in remaining:
+            errors.setdefault("lines", []).append(f"Line {line_id} is not a line of order {order.order_number}.")
+        elif quantity <= 0 or quantity > remaining[line_id]:
+            errors.setdefault("lines", []).append(
+                f"{_label(by_id[line_id])}: {remaining[line_id]} unit(s) left to ship, not {quantity}."
+            )
+    if not wanted:
+        errors.setdefault("lines", []).append(f"Order {order.order_number} has nothing left to ship.")
+    if errors:
+        raise ApplicationError("Nothing was shipped.", field_errors=errors)
+
+    identifiers = _identifiers(order, [by_id[pk] for pk in wanted], wanted, serials or {})
+    shipment = Shipment.objects.create(
+        order=order,
+        carrier_code=carrier_code,
+        service_code=service_code,
+        tracking_number=tracking_number.strip(),
+        ship_date=ship_date or timezone.localdate(),
+        carrier_fee=carrier_fee,
+        note_to_buyer=note_to_buyer,
+        notify_channel=notify_channel,
+        notify_customer=notify_customer,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    ShipmentLine.objects.bulk_create(
+        [
+            ShipmentLine(shipment=shipment, order_line_id=pk, quantity=n, serials=list(identifiers.get(pk, ())))
+            for pk, n in wanted.items()
+        ]
+    )
+    _remember_identifiers(by_id, identifiers)
+    if all(
+        shipped.get(pk, 0) + wanted.get(pk, 0) >= n
+        for pk, n in ((line.pk, line.quantity) for line in lines if not line.is_adjustment)
+    ):
+        order_set_status(
+            order=order,
+            status=OrderStatus.SHIPPED,
+            source=source,
+            actor=actor,
+            note=f"Shipped with {carrier_code} {tracking_number}".strip(),
+        )
+    if notify_channel and order.store.notifies_shipments:
+        outbox_add(
+            kind=OutboxMessage.Kind.NOTIFY_SHIPMENT,
+            dedupe_key=f"notify_shipment:{shipment.pk}",
+            order=order,
+            shipment=shipment,
+            payload={"external_line_ids": [by_id[pk].external_line_id for pk in wanted]},
+        )
+    return shipment
+
+
+def _identifiers(
+    order: Order, lines: list[OrderLine], wanted: Mapping[int, int], given: Mapping[int, Sequence[str]]
+) -> dict[int, tuple[str, ...]]:
+    known = {item.line.pk: item.values for item in order_line_identifiers(order=order)}
+    out: dict[int, tuple[str, ...]] = {}
+    problems: list[str] = []
+    for line in lines:
+        values = tuple(v.strip() for v in given.get(line.pk, ()) if v and v.strip()) or known.get(line.pk, ())
+        for value in values:
+            if error := identifier_error(value):
+                problems.append(f"{_label(line)}: {error}")
+        if order.store.requires_serials and len(values) < wanted[line.pk]:
+            problems.append(
+                f"{_label(line)} needs an IMEI or serial number for each unit "
+                f"({len(values)} of {wanted[line.pk]}). Enter it on the line or in Internal Notes."
+            )
+        out[line.pk] = tuple(classify(v)[1] for v in values[: wanted[line.pk]])
+    if problems:
+        raise ApplicationError(
+            f"Order {order.order_number} cannot be marked shipped yet.",
+            field_errors={"serials": problems},
+            code="serials_missing",
+        )
+    return out
+
+
+def _remember_identifiers(lines: Mapping[int, OrderLine], identifiers: Mapping[int, tuple[str, ...]]) -> None:
+    """Keep the first identifier on the line (app-owned) so the order page shows what was sent."""
+    for pk, values in identifiers.items():
+        line = lines[pk]
+        if not values or line.imei or line.serial_number:
+            continue
+        kind, value = classify(values[0])
+        if kind == "imei":
+            line.imei = value
+        else:
+            line.serial_number = value[:100]
+        line.save(update_fields=["imei", "serial_number"])
