@@ -275,6 +275,7 @@ class AdapterContext:
     merchant_email: str = ""
     call_logger: Callable[[CallRecord], None] | None = None
     rate_limiter: RateLimiter | None = None
+    http_timeout: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds, on every request
 
 
 @runtime_checkable

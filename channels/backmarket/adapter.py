@@ -65,6 +65,7 @@ class BackMarketAdapter(BaseChannelAdapter):
             contact_email=context.merchant_email,
             rate_limiter=context.rate_limiter,
             call_logger=context.call_logger,
+            timeout=context.http_timeout,
         )
 
     # --- inbound -------------------------------------------------------------------------------

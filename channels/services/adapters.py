@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.conf import settings as settings_module
+
 from shipping.accounts.models import Merchant
 from shipping.core.http import CallRecord
 from shipping.core.ratelimit import get_rate_limiter
@@ -42,6 +44,7 @@ def adapter_context(
         merchant_email=merchant.contact_email,
         call_logger=_call_logger(store_id) if store_id else None,
         rate_limiter=get_rate_limiter(),
+        http_timeout=(settings_module.CHANNEL_HTTP_CONNECT_TIMEOUT, settings_module.CHANNEL_HTTP_READ_TIMEOUT),
     )
 
 

@@ -1,0 +1,276 @@
+#!/usr/bin/env python
+"""Run the demo: migrate, make sure the demo merchant and store exist, then run web, worker and beat.
+
+Started by ``make run`` with the virtualenv's Python. Re-running reuses the database, the merchant
+and the store. Ctrl-C (or SIGTERM) stops every process this script started, grandchildren included.
+With DATABASE_URL / REDIS_URL set it uses them; otherwise the embedded default (SQLite and a
+filesystem broker under var/, or SHIPPING_VAR_DIR).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+MERCHANT = "demo"
+EMAIL = "demo@example.com"
+PASSWORD = "demo-pass-123"
+STORE_NAME = "Demo marketplace"
+STOP_TIMEOUT = 10.0
+
+_print_lock = threading.Lock()
+
+
+def say(text: str = "") -> None:
+    with _print_lock:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
+def fail(text: str, code: int = 1) -> None:
+    say(f"run_demo: {text}")
+    sys.exit(code)
+
+
+def manage(*args: str, env: dict[str, str], capture: bool = False) -> str:
+    """Run ``manage.py ARGS``; with ``capture`` return its stdout (echoed), else let it print."""
+    cmd = [PY, "manage.py", *args]
+    if not capture:
+        result = subprocess.run(cmd, cwd=ROOT, env=env, check=False)  # noqa: S603 (fixed argv)
+        out = ""
+    else:
+        result = subprocess.run(  # noqa: S603 (fixed argv)
+            cmd, cwd=ROOT, env=env, check=False, stdout=subprocess.PIPE, text=True
+        )
+        out = result.stdout
+        if out.strip():
+            say(out.rstrip("\n"))
+    if result.returncode != 0:
+        fail(f"`manage.py {' '.join(args)}` failed with exit code {result.returncode}")
+    return out
+
+
+def last_line(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def port_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def setup(env: dict[str, str]) -> None:
+    say("==> Applying database migrations")
+    manage("migrate", "--noinput", env=env)
+
+    say(f"==> Demo merchant '{MERCHANT}' ({EMAIL})")
+    out = manage("create_merchant", MERCHANT, "--email", EMAIL, "--password", PASSWORD, env=env, capture=True)
+    if not last_line(out):
+        fail("create_merchant printed no merchant id")
+
+    say(f"==> Demo store '{STORE_NAME}'")
+    probe = (
+        "from channels.models import Store; "
+        f"found = Store.objects.filter(merchant__slug={MERCHANT!r}, name={STORE_NAME!r}).exists(); "
+        "print('yes' if found else 'no')"
+    )
+    exists = last_line(manage("shell", "--verbosity", "0", "-c", probe, env=env, capture=True))
+    if exists == "yes":
+        say("already connected; reusing it")
+    elif exists == "no":
+        connect = ("connect_store", MERCHANT, "fake", "--name", STORE_NAME, "--no-check")
+        store_id = last_line(manage(*connect, env=env, capture=True))
+        if not store_id:
+            fail("connect_store printed no store id")
+        say("==> First import of demo orders (the worker imports new ones every minute)")
+        result = subprocess.run(  # noqa: S603 (fixed argv)
+            [PY, "manage.py", "import_orders", "--store", store_id], cwd=ROOT, env=env, check=False
+        )
+        if result.returncode != 0:
+            say("run_demo: the first import failed; the worker will try again")
+    else:
+        fail(f"could not tell whether the demo store exists (got {exists!r})")
+
+
+def banner(url: str, env: dict[str, str]) -> None:
+    db = "DATABASE_URL" if env.get("DATABASE_URL") else "SQLite under " + env["SHIPPING_VAR_DIR"]
+    broker = "REDIS_URL" if env.get("REDIS_URL") else "filesystem broker under " + env["SHIPPING_VAR_DIR"]
+    width = 64
+    say("")
+    say("=" * width)
+    say(f"  Shipping demo: {url}")
+    say(f"  Log in with    {EMAIL} / {PASSWORD}")
+    say(f"  Data:          {db}; {broker}")
+    say("  Processes:     web, worker, beat (output prefixed by name)")
+    say("  Stop:          Ctrl-C stops all of them")
+    say("=" * width)
+    say("")
+
+
+class Child:
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
+        self.name = name
+        self.proc = subprocess.Popen(  # noqa: S603 (fixed argv)
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: we signal the whole group, grandchildren too
+        )
+        self.pgid = self.proc.pid
+        self.reader = threading.Thread(target=self._pump, daemon=True)
+        self.reader.start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        prefix = f"{self.name:<6}| "
+        for raw in iter(self.proc.stdout.readline, b""):
+            say(prefix + raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+
+    def group_alive(self) -> bool:
+        self.proc.poll()  # reap our own child so it doesn't linger as a zombie
+        try:
+            os.killpg(self.pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def signal_group(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pgid, sig)
+
+
+def stop_all(children: list[Child], *, forced: threading.Event) -> None:
+    """SIGTERM each child, then its whole group once it has exited; SIGKILL what is left at the deadline.
+
+    The leader goes first: a Celery worker whose pool processes get SIGTERM alongside it respawns them
+    and can hang in its warm shutdown, while SIGTERM to the main process alone stops it cleanly.
+    """
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            child.proc.send_signal(signal.SIGTERM)
+    swept: set[str] = set()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline and not forced.is_set():
+        if not any(child.group_alive() for child in children):
+            break
+        for child in children:
+            if child.proc.returncode is not None and child.name not in swept:
+                swept.add(child.name)
+                child.signal_group(signal.SIGTERM)  # grandchildren left behind by the leader
+        time.sleep(0.1)
+    alive = [child for child in children if child.group_alive()]
+    for child in alive:
+        say(f"run_demo: {child.name} did not stop; killing it")
+        child.signal_group(signal.SIGKILL)
+    deadline = time.monotonic() + 3
+    while alive and time.monotonic() < deadline:
+        alive = [child for child in alive if child.group_alive()]
+        time.sleep(0.1)
+    for child in children:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.proc.wait(timeout=1)
+        child.reader.join(timeout=1)
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "shipping.settings.local")
+    env.setdefault("SHIPPING_VAR_DIR", str(ROOT / "var"))
+    env["PYTHONUNBUFFERED"] = "1"
+    Path(env["SHIPPING_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    try:
+        port = int(env.get("PORT", "8000"))
+    except ValueError:
+        fail(f"PORT must be a number, not {env.get('PORT')!r}")
+    url = f"http://127.0.0.1:{port}/"
+    if not port_is_free(port):
+        fail(f"port {port} on 127.0.0.1 is already in use; stop what uses it or set PORT=...")
+
+    try:
+        setup(env)
+    except KeyboardInterrupt:
+        say("\nrun_demo: interrupted")
+        return 130
+
+    stop = threading.Event()
+    forced = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame) -> None:
+        received.append(signum)
+        if stop.is_set():
+            forced.set()  # a second Ctrl-C: don't wait for a graceful stop
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    banner(url, env)
+    celery = [PY, "-m", "celery", "-A", "shipping"]
+    specs = [
+        ("web", [PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),
+        ("worker", [*celery, "worker", "-Q", "default,channels,documents", "-l", "info", "--concurrency=2"]),
+        ("beat", [*celery, "beat", "-l", "info"]),
+    ]
+    children: list[Child] = []
+    for name, cmd in specs:
+        if stop.is_set():
+            break
+        children.append(Child(name, cmd, env))
+
+    exit_code = 0
+    announced = False
+    started = time.monotonic()
+    while not stop.is_set():
+        dead = [child for child in children if child.proc.poll() is not None]
+        if dead:
+            for child in dead:
+                code = child.proc.returncode
+                say(f"run_demo: {child.name} exited unexpectedly with code {code}; stopping the others")
+            exit_code = 1
+            break
+        if not announced and port_answers(port):
+            announced = True
+            took = time.monotonic() - started
+            say(f"run_demo: ready after {took:.1f}s: open {url} and log in as {EMAIL} / {PASSWORD}")
+        stop.wait(0.5)
+
+    if received:
+        say(f"\nrun_demo: {signal.Signals(received[0]).name} received; stopping web, worker and beat")
+    stop_all(children, forced=forced)
+    say("run_demo: all processes stopped")
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
