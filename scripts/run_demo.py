@@ -25,6 +25,8 @@ MERCHANT = "demo"
 EMAIL = "demo@example.com"
 PASSWORD = "demo-pass-123"
 STORE_NAME = "Demo marketplace"
+BM_STORE_NAME = "Back Market (sandbox)"
+BM_TOKEN = "ZGVtby1iYWNrbWFya2V0LXRva2Vu"  # the sandbox's demo token; never a real one
 STOP_TIMEOUT = 10.0
 
 _print_lock = threading.Lock()
@@ -82,7 +84,7 @@ def port_answers(port: int) -> bool:
         return False
 
 
-def setup(env: dict[str, str]) -> None:
+def setup(env: dict[str, str], *, bm_url: str) -> None:
     say("==> Applying database migrations")
     manage("migrate", "--noinput", env=env)
 
@@ -91,21 +93,30 @@ def setup(env: dict[str, str]) -> None:
     if not last_line(out):
         fail("create_merchant printed no merchant id")
 
-    say(f"==> Demo store '{STORE_NAME}'")
+    connect_once(env, STORE_NAME, ("fake", "--no-check"))
+    # The Back Market store talks to the sandbox over HTTP, exactly as to the real API.
+    connect_once(env, BM_STORE_NAME, ("back_market", "--region", "custom", "--base-url", bm_url, "--token", BM_TOKEN))
+
+
+def connect_once(env: dict[str, str], name: str, channel_args: tuple[str, ...]) -> None:
+    say(f"==> Demo store '{name}'")
     probe = (
         "from channels.models import Store; "
-        f"found = Store.objects.filter(merchant__slug={MERCHANT!r}, name={STORE_NAME!r}).exists(); "
+        f"found = Store.objects.filter(merchant__slug={MERCHANT!r}, name={name!r}).exists(); "
         "print('yes' if found else 'no')"
     )
     exists = last_line(manage("shell", "--verbosity", "0", "-c", probe, env=env, capture=True))
     if exists == "yes":
         say("already connected; reusing it")
     elif exists == "no":
-        connect = ("connect_store", MERCHANT, "fake", "--name", STORE_NAME, "--no-check")
-        store_id = last_line(manage(*connect, env=env, capture=True))
+        store_id = last_line(
+            manage(
+                "connect_store", MERCHANT, *channel_args[:1], "--name", name, *channel_args[1:], env=env, capture=True
+            )
+        )
         if not store_id:
             fail("connect_store printed no store id")
-        say("==> First import of demo orders (the worker imports new ones every minute)")
+        say("==> First import (the worker imports new orders every few minutes)")
         result = subprocess.run(  # noqa: S603 (fixed argv)
             [PY, "manage.py", "import_orders", "--store", store_id], cwd=ROOT, env=env, check=False
         )
@@ -124,7 +135,7 @@ def banner(url: str, env: dict[str, str]) -> None:
     say(f"  Shipping demo: {url}")
     say(f"  Log in with    {EMAIL} / {PASSWORD}")
     say(f"  Data:          {db}; {broker}")
-    say("  Processes:     web, worker, beat (output prefixed by name)")
+    say("  Processes:     web, worker, beat, bm-api (Back Market sandbox); output prefixed by name")
     say("  Stop:          Ctrl-C stops all of them")
     say("=" * width)
     say("")
@@ -215,12 +226,47 @@ def main() -> int:
     url = f"http://127.0.0.1:{port}/"
     if not port_is_free(port):
         fail(f"port {port} on 127.0.0.1 is already in use; stop what uses it or set PORT=...")
-
     try:
-        setup(env)
+        bm_port = int(env.get("BM_SANDBOX_PORT", "8801"))
+    except ValueError:
+        fail(f"BM_SANDBOX_PORT must be a number, not {env.get('BM_SANDBOX_PORT')!r}")
+    if not port_is_free(bm_port):
+        fail(f"port {bm_port} (Back Market sandbox) is in use; stop what uses it or set BM_SANDBOX_PORT=...")
+    bm_url = f"http://127.0.0.1:{bm_port}"
+
+    children: list[Child] = []
+    sandbox_cmd = [
+        PY,
+        "manage.py",
+        "run_sandbox",
+        "backmarket",
+        "--port",
+        str(bm_port),
+        "--orders",
+        "30",
+        "--seed",
+        "1",
+        "--token",
+        BM_TOKEN,
+        "--new-order-every",
+        "120",
+    ]
+    children.append(Child("bm-api", sandbox_cmd, env))
+    try:
+        deadline = time.monotonic() + 30
+        while not port_answers(bm_port):
+            if children[0].proc.poll() is not None or time.monotonic() > deadline:
+                stop_all(children, forced=threading.Event())
+                fail("the Back Market sandbox did not start")
+            time.sleep(0.2)
+        setup(env, bm_url=bm_url)
     except KeyboardInterrupt:
         say("\nrun_demo: interrupted")
+        stop_all(children, forced=threading.Event())
         return 130
+    except SystemExit:
+        stop_all(children, forced=threading.Event())
+        raise
 
     stop = threading.Event()
     forced = threading.Event()
@@ -242,7 +288,6 @@ def main() -> int:
         ("worker", [*celery, "worker", "-Q", "default,channels,documents", "-l", "info", "--concurrency=2"]),
         ("beat", [*celery, "beat", "-l", "info"]),
     ]
-    children: list[Child] = []
     for name, cmd in specs:
         if stop.is_set():
             break
@@ -266,7 +311,7 @@ def main() -> int:
         stop.wait(0.5)
 
     if received:
-        say(f"\nrun_demo: {signal.Signals(received[0]).name} received; stopping web, worker and beat")
+        say(f"\nrun_demo: {signal.Signals(received[0]).name} received; stopping every process")
     stop_all(children, forced=forced)
     say("run_demo: all processes stopped")
     return exit_code

@@ -23,7 +23,7 @@ from shipping.core.errors import ApplicationError
 from ..models import Order, OrderLine, OrderStatusChange, OutboxMessage
 from ..models.order import ADDRESS_PARTS
 from ..statuses import FINAL_STATUSES, OrderStatus, StatusOwner, StatusSource, can_transition
-from .outbox import outbox_add
+from .outbox import outbox_add_many
 from .status import order_set_status
 
 if TYPE_CHECKING:
@@ -155,10 +155,23 @@ def _unmapped_reason(ext: ExternalOrder) -> str:
     return f"Marketplace status {ext.external_status!r} is not mapped to an order status."
 
 
-def _create(store: Store, item: ImportItem) -> Order:
+@dataclass(slots=True)
+class _NewOrder:
+    item: ImportItem
+    order: Order
+    lines: list[OrderLine]
+    change: OrderStatusChange
+
+    @property
+    def wants_ack(self) -> bool:
+        return self.item.acknowledge and self.item.external.needs_acknowledgement
+
+
+def _build(store: Store, item: ImportItem) -> _NewOrder:
+    """The unsaved rows of a new order (raises ApplicationError when the record cannot be an order)."""
     ext = item.external
     status = item.mapped_status or OrderStatus.ON_HOLD
-    order = Order.objects.create(
+    order = Order(
         merchant_id=store.merchant_id,
         store=store,
         external_id=ext.external_id,
@@ -168,20 +181,45 @@ def _create(store: Store, item: ImportItem) -> Order:
         internal_notes=ext.internal_notes,
         **_channel_fields(ext),
     )
-    OrderLine.objects.bulk_create(
-        [OrderLine(order=order, external_line_id=line.external_line_id, **_line_fields(line)) for line in ext.lines]
-    )
-    OrderStatusChange.objects.create(
-        order=order,
+    lines = [OrderLine(external_line_id=line.external_line_id, **_line_fields(line)) for line in ext.lines]
+    change = OrderStatusChange(
         old_status="",
         new_status=status,
         source=StatusSource.CHANNEL,
         external_status=ext.external_status,
         note="Imported" if item.mapped_status else _unmapped_reason(ext)[:300],
     )
-    if item.acknowledge and ext.needs_acknowledgement:
-        outbox_add(kind=OutboxMessage.Kind.ACKNOWLEDGE, dedupe_key=f"acknowledge:{order.pk}", order=order)
-    return order
+    return _NewOrder(item, order, lines, change)
+
+
+def _save_new(batch: Sequence[_NewOrder]) -> None:
+    """A few INSERTs for a whole page of new orders (primary keys come back on PostgreSQL and SQLite)."""
+    Order.objects.bulk_create([new.order for new in batch])
+    for new in batch:
+        for line in new.lines:
+            line.order = new.order
+        new.change.order = new.order
+    OrderLine.objects.bulk_create([line for new in batch for line in new.lines])
+    OrderStatusChange.objects.bulk_create([new.change for new in batch])
+    outbox_add_many(
+        [
+            OutboxMessage(
+                kind=OutboxMessage.Kind.ACKNOWLEDGE,
+                dedupe_key=f"acknowledge:{new.order.pk}",
+                merchant_id=new.order.merchant_id,
+                store_id=new.order.store_id,
+                order=new.order,
+            )
+            for new in batch
+            if new.wants_ack
+        ]
+    )
+
+
+def _create(store: Store, item: ImportItem) -> Order:
+    new = _build(store, item)
+    _save_new([new])
+    return new.order
 
 
 def _sync_lines(order: Order, lines: Sequence[ExternalOrderLine]) -> bool:
@@ -237,9 +275,13 @@ def _status_from_channel(order: Order, item: ImportItem) -> tuple[str, str] | No
     return target, f"Marketplace status {ext.external_status!r}"
 
 
+def _up_to_date(order: Order, ext: ExternalOrder, *, force: bool) -> bool:
+    return not force and order.external_updated_at is not None and ext.updated_at <= order.external_updated_at
+
+
 def _update(order: Order, item: ImportItem, *, force: bool) -> Outcome:
     ext = item.external
-    if not force and order.external_updated_at and ext.updated_at <= order.external_updated_at:
+    if _up_to_date(order, ext, force=force):
         return Outcome.UNCHANGED
     values = _channel_fields(ext)
     dirty = [name for name, value in values.items() if getattr(order, name) != value]
@@ -270,6 +312,8 @@ def _update(order: Order, item: ImportItem, *, force: bool) -> Outcome:
 
 def _upsert_one(store: Store, item: ImportItem, existing: Order | None, *, force: bool) -> ImportResult:
     ext = item.external
+    if existing is not None and _up_to_date(existing, ext, force=force):
+        return ImportResult(ext.external_id, Outcome.UNCHANGED, existing.pk)  # no savepoint, no write
     for attempt in range(2):
         try:
             with transaction.atomic():  # a savepoint: this record fails alone
@@ -281,11 +325,11 @@ def _upsert_one(store: Store, item: ImportItem, existing: Order | None, *, force
                     outcome = _update(order, item, force=force)
             unmapped = item.mapped_status is None and order.status == OrderStatus.ON_HOLD
             return ImportResult(ext.external_id, outcome, order.pk, unmapped_status=unmapped)
-        except IntegrityError:
+        except IntegrityError as exc:
             # Another import created it between our read and our insert: take the update path.
             existing = Order.objects.select_for_update().filter(store=store, external_id=ext.external_id).first()
             if attempt or existing is None:
-                raise
+                return ImportResult(ext.external_id, Outcome.FAILED, error=f"Could not be saved: {exc}")
         except ApplicationError as exc:
             return ImportResult(ext.external_id, Outcome.FAILED, error=exc.message)
         except DatabaseError as exc:
@@ -297,14 +341,45 @@ def _upsert_one(store: Store, item: ImportItem, existing: Order | None, *, force
 def orders_upsert_from_channel(*, store: Store, items: Sequence[ImportItem], force: bool = False) -> list[ImportResult]:
     """Create or refresh a page of marketplace orders; call inside the caller's page transaction.
 
-    ``force`` re-applies records even when the marketplace says they did not change (a retry
-    after the merchant fixed a status mapping).
+    New orders are written together in a few INSERTs; if that fails (a record the database
+    refuses, or a concurrent import created one) each record is written on its own, so one bad
+    record fails alone. ``force`` re-applies records even when the marketplace says they did not
+    change (a retry after the merchant fixed a status mapping).
     """
     ids = [item.external.external_id for item in items]
     existing = {
         order.external_id: order
-        for order in Order.objects.select_for_update()
+        for order in Order.objects.select_for_update(of=("self",))
         .filter(store=store, external_id__in=ids)
         .prefetch_related("lines")
     }
-    return [_upsert_one(store, item, existing.get(item.external.external_id), force=force) for item in items]
+    results: dict[int, ImportResult] = {}
+    batch: dict[int, _NewOrder] = {}
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        external_id = item.external.external_id
+        if external_id in existing or external_id in seen:
+            continue  # updates, and repeats within the page, go one by one below
+        seen.add(external_id)
+        try:
+            batch[index] = _build(store, item)
+        except ApplicationError as exc:
+            results[index] = ImportResult(external_id, Outcome.FAILED, error=exc.message)
+    if batch:
+        try:
+            with transaction.atomic():
+                _save_new(list(batch.values()))
+        except DatabaseError:
+            logger.info("bulk insert of %s new orders failed; writing them one by one", len(batch))
+        else:
+            for index, new in batch.items():
+                results[index] = ImportResult(
+                    new.order.external_id, Outcome.CREATED, new.order.pk, unmapped_status=new.item.mapped_status is None
+                )
+    for index, item in enumerate(items):
+        if index not in results:
+            current = existing.get(item.external.external_id)
+            if current is None:
+                current = Order.objects.filter(store=store, external_id=item.external.external_id).first()
+            results[index] = _upsert_one(store, item, current, force=force)
+    return [results[index] for index in range(len(items))]

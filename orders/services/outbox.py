@@ -48,6 +48,17 @@ def outbox_add(
     return message
 
 
+def outbox_add_many(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Many new messages in one INSERT (their dedupe keys are new, e.g. orders created just now)."""
+    now = timezone.now()
+    for message in messages:
+        message.next_attempt_at = now
+    created = OutboxMessage.objects.bulk_create(messages)
+    for message in created:
+        _schedule_delivery(message.pk)
+    return created
+
+
 def outbox_claim(*, message_id: int) -> OutboxMessage | None:
     """Claim a due message for one delivery attempt (a conditional UPDATE: one worker wins)."""
     now = timezone.now()

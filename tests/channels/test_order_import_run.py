@@ -270,3 +270,18 @@ def test_two_imports_started_at_once_run_one_at_a_time_without_duplicates(store,
     assert Order.objects.filter(store=store).count() == 20
     assert Store.objects.get(pk=store.pk).lease_expires_at is None  # released
     connections.close_all()
+
+
+def test_a_record_the_database_refuses_fails_alone_and_the_page_still_imports(store, market):
+    market.put(fake_order("9101", minutes_ago=12))
+    twin = {"id": "same", "sku": "A", "name": "A", "qty": 1, "price": "1"}
+    market.put(fake_order("9102", minutes_ago=11, lines=[twin, twin]))  # two lines, one id
+    market.put(fake_order("9103", minutes_ago=10))
+
+    run = order_import_run(store_id=store.pk)
+
+    assert (run.created_count, run.quarantined_count) == (2, 1)
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["9101", "9103"]
+    issue = SyncIssue.objects.get(external_id="9102")
+    assert "Could not be saved" in issue.message
+    assert OrderStatusChange.objects.count() == 2  # nothing half-written for the refused record
