@@ -5,4 +5,9 @@ from . import views
 urlpatterns = [
     path("", views.order_list_view, name="home"),
     path("orders/<int:order_id>/", views.order_detail_view, name="order-detail"),
+    path(
+        "orders/<int:order_id>/marketplace-updates/<int:message_id>/<str:action>/",
+        views.outbox_message_action_view,
+        name="outbox-message-action",
+    ),
 ]

@@ -1,11 +1,14 @@
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from shipping.accounts.decorators import merchant_required
 
-from .models import Order
+from .models import Order, OutboxMessage
 from .selectors import order_get, order_list, order_status_counts
+from .services.outbox import outbox_mark_done_manually, outbox_retry
 from .statuses import OrderStatus
 
 
@@ -32,3 +35,23 @@ def order_detail_view(request, order_id: int):
     except Order.DoesNotExist as exc:
         raise Http404("No such order.") from exc
     return render(request, "orders/order_detail.html", {"order": order})
+
+
+@require_POST
+@merchant_required
+def outbox_message_action_view(request, order_id: int, message_id: int, action: str):
+    """Retry a failed marketplace update, or record that it was done by hand."""
+    try:
+        order = order_get(merchant=request.merchant, order_id=order_id)
+        message = order.outbox_messages.get(pk=message_id, status=OutboxMessage.Status.FAILED)
+    except (Order.DoesNotExist, OutboxMessage.DoesNotExist) as exc:
+        raise Http404("No such failed update.") from exc
+    if action == "retry":
+        outbox_retry(message=message)
+        messages.success(request, f"{message.get_kind_display()} will be sent again.")
+    elif action == "done":
+        outbox_mark_done_manually(message=message)
+        messages.success(request, f"{message.get_kind_display()} marked as done.")
+    else:
+        raise Http404("Unknown action.")
+    return redirect("order-detail", order_id=order.pk)

@@ -146,3 +146,14 @@ def outbox_due_ids(*, limit: int = 500) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+@transaction.atomic
+def outbox_mark_done_manually(*, message: OutboxMessage) -> None:
+    """A person did it at the marketplace themselves: stop trying, keep the record."""
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxMessage.Status.DONE,
+        delivered_at=timezone.now(),
+        claimed_until=None,
+        result={"marked_done_by": "user"},
+    )

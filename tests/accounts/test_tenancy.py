@@ -83,3 +83,28 @@ def test_logout_needs_post_and_ends_the_session(client, owner):
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_failed_marketplace_update_is_shown_on_the_order_with_retry(client, theirs, owner, market):
+    from channels.services.outbox_delivery import outbox_deliver
+    from orders.models import OutboxMessage
+    from shipping.core.errors import RemoteRejected
+
+    message = OutboxMessage.objects.get(order=theirs["order"])
+    market.fail_outbound["acknowledge"] = RemoteRejected("order is cancelled", status_code=400)
+    outbox_deliver(message_id=message.pk)
+    url = reverse("order-detail", args=[theirs["order"].pk])
+    retry = reverse("outbox-message-action", args=[theirs["order"].pk, message.pk, "retry"])
+
+    intruder = MembershipFactory().user
+    client.force_login(intruder)
+    assert client.post(retry).status_code == 404
+    message.refresh_from_db()
+    assert message.status == "failed"
+
+    client.force_login(owner)
+    page = client.get(url).content.decode()
+    assert "order is cancelled" in page and retry in page
+    client.post(retry)
+    message.refresh_from_db()
+    assert message.status == "pending"
