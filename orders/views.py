@@ -8,6 +8,7 @@ from shipping.accounts.decorators import merchant_required
 
 from .models import Order, OutboxMessage
 from .selectors import order_get, order_list, order_status_counts
+from .services.identifiers import order_line_identifiers
 from .services.outbox import outbox_mark_done_manually, outbox_retry
 from .statuses import OrderStatus
 
@@ -34,7 +35,9 @@ def order_detail_view(request, order_id: int):
         order = order_get(merchant=request.merchant, order_id=order_id)
     except Order.DoesNotExist as exc:
         raise Http404("No such order.") from exc
-    return render(request, "orders/order_detail.html", {"order": order})
+    identifiers = {item.line.pk: item for item in order_line_identifiers(order=order)}
+    rows = [(line, identifiers.get(line.pk)) for line in order.lines.all()]
+    return render(request, "orders/order_detail.html", {"order": order, "rows": rows})
 
 
 @require_POST

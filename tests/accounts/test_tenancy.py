@@ -108,3 +108,10 @@ def test_failed_marketplace_update_is_shown_on_the_order_with_retry(client, thei
     client.post(retry)
     message.refresh_from_db()
     assert message.status == "pending"
+
+
+def test_order_page_shows_which_line_each_imei_from_internal_notes_went_to(client, theirs, owner):
+    Order.objects.filter(pk=theirs["order"].pk).update(internal_notes="IMEI 490154203237518 ok")
+    client.force_login(owner)
+    page = client.get(reverse("order-detail", args=[theirs["order"].pk])).content.decode()
+    assert "490154203237518 <small>(from Internal Notes)</small>" in page
