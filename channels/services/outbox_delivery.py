@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from orders.carriers import tracking_url
 from orders.models import Order, OutboxMessage, Shipment
 from orders.selectors import order_for_outbound
 from orders.services.outbox import (
@@ -64,6 +65,7 @@ def shipment_notice(order: Order, shipment: Shipment) -> ShipmentNotice:
         carrier_code=shipment.carrier_code,
         service_code=shipment.service_code,
         tracking_number=shipment.tracking_number,
+        tracking_url=tracking_url(shipment.carrier_code, shipment.tracking_number),
         shipped_at=shipment.created_at,
         carrier_fee=shipment.carrier_fee,
         note_to_buyer=shipment.note_to_buyer,

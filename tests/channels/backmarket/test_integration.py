@@ -7,7 +7,8 @@ import requests
 from django.utils import timezone
 
 from channels.backmarket.sandbox import EXAMPLE_USER_AGENT, BackMarketSandbox
-from channels.base import ChannelAuthError, ChannelError
+from channels.backmarket.client import BackMarketClient
+from channels.base import ChannelAuthError, ChannelError, ChannelUnavailable
 from channels.models import SyncIssue, SyncRun
 from channels.services.order_import_run import order_import_run
 from channels.services.outbox_delivery import outbox_deliver
@@ -96,6 +97,7 @@ def test_import_accept_imei_in_notes_and_ship(bm_store, sandbox):
     assert remote["state"] == 9
     assert remote["tracking_number"] == "AB123456789GB"
     assert remote["shipper"] == "Royal Mail Express"
+    assert remote["tracking_url"] == "https://www.royalmail.com/track-your-item#/tracking-results/AB123456789GB"
     assert remote["orderlines"][0]["imei"] == IMEI_A
     assert not any(r.method == "PATCH" for r in sandbox.requests)
     order.refresh_from_db()
@@ -228,3 +230,40 @@ def test_cancelling_sends_state_4_before_acceptance_and_5_after(bm_store, sandbo
     remote = sandbox.order(fresh["order_id"])
     assert [line["state"] for line in remote["orderlines"]] == [4, 5]
     assert remote["state"] == 9
+
+
+def test_a_ship_call_that_timed_out_is_re_read_and_never_sent_twice(bm_store, sandbox, monkeypatch):
+    added = sandbox.add_order(state=3, lines=[{"quantity": 1}])
+    order_import_run(store_id=bm_store.pk)
+    order = Order.objects.get(external_id=str(added["order_id"]))
+    shipment_create(
+        order=order,
+        carrier_code="ups",
+        service_code="ground",
+        tracking_number="1Z999AA10123456784",
+        serials={order.lines.get().pk: [IMEI_A]},
+    )
+    message = OutboxMessage.objects.get(kind="notify_shipment")
+    # Back Market applies the ship call, but its answer is lost (a read timeout after sending).
+    real_update = BackMarketClient.update_order
+
+    def lost_answer(self, order_id, body):
+        result = real_update(self, order_id, body)
+        if body.get("new_state") == 3:
+            raise ChannelUnavailable("Read timed out.", ambiguous=True)
+        return result
+
+    monkeypatch.setattr(BackMarketClient, "update_order", lost_answer)
+    assert outbox_deliver(message_id=message.pk) == "retry"
+    message.refresh_from_db()
+    assert message.ambiguous
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+
+    assert outbox_deliver(message_id=message.pk) == "already applied"
+
+    ship_calls = [r for r in sandbox.requests if r.method == "POST" and (r.body or {}).get("new_state") == 3]
+    assert len(ship_calls) == 1
+    assert sandbox.order(added["order_id"])["state"] == 9
+    message.refresh_from_db()
+    assert message.status == "done"
+    assert order.shipments.get().channel_notified_at is not None
