@@ -6,8 +6,8 @@ import pytest
 import requests
 from django.utils import timezone
 
-from channels.backmarket.sandbox import EXAMPLE_USER_AGENT, BackMarketSandbox
 from channels.backmarket.client import BackMarketClient
+from channels.backmarket.sandbox import EXAMPLE_USER_AGENT, BackMarketSandbox
 from channels.base import ChannelAuthError, ChannelError, ChannelUnavailable
 from channels.models import SyncIssue, SyncRun
 from channels.services.order_import_run import order_import_run
