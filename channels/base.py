@@ -310,6 +310,9 @@ class BaseChannelAdapter:
 
     # Back Market: every unit shipped needs an IMEI or serial number before it can be marked shipped.
     requires_serials: ClassVar[bool] = False
+    # Sending the same outbound update twice is harmless (custom stores), so an ambiguous failure is
+    # simply retried instead of re-reading the order first.
+    outbound_is_idempotent: ClassVar[bool] = False
 
     def __init__(self, context: AdapterContext) -> None:
         self.context = context
@@ -342,6 +345,10 @@ class BaseChannelAdapter:
 
     def push_listings(self, updates: Sequence[ListingUpdate]) -> list[OperationResult]:
         self._unsupported(Capability.PUSH_LISTINGS)
+
+    def map_raw(self, raw: Mapping[str, Any]) -> ExternalOrder:
+        """Re-map a record kept in a SyncIssue, for channels that cannot fetch one order."""
+        self._unsupported(Capability.FETCH_ORDERS)
 
     def outbound_already_applied(self, *, kind: str, remote: ExternalOrder, payload: Mapping[str, Any]) -> bool:
         """After an ambiguous failure (timeout after sending): did the remote apply it anyway?

@@ -115,7 +115,7 @@ def outbox_deliver(*, message_id: int) -> str:
         return "waiting for store"
     adapter = adapter_for_store(store)
     try:
-        if message.ambiguous:
+        if message.ambiguous and not adapter.outbound_is_idempotent:
             remote = adapter.fetch_order(order.external_id)
             if adapter.outbound_already_applied(kind=message.kind, remote=remote, payload=message.payload):
                 outbox_mark_delivered(message=message, result={"confirmed_by": "re-read"})

@@ -8,7 +8,7 @@ from orders.models import OutboxMessage
 from orders.services.outbox import outbox_retry
 from shipping.core.errors import ApplicationError
 
-from ..base import ChannelAuthError, ChannelError, OrderPage, RecordFailure
+from ..base import CapabilityNotSupported, ChannelAuthError, ChannelError, OrderPage, RecordFailure
 from ..models import SyncIssue, SyncRun
 from .adapters import adapter_for_store
 from .order_import_run import import_page_write, store_status_map
@@ -37,7 +37,11 @@ def _retry_import(issue: SyncIssue) -> SyncIssue:
     store = issue.store
     adapter = adapter_for_store(store)
     try:
-        page = OrderPage(orders=(adapter.fetch_order(issue.external_id),))
+        try:
+            external = adapter.fetch_order(issue.external_id)
+        except CapabilityNotSupported:
+            external = adapter.map_raw(issue.payload)  # the protocol has no "get one order"
+        page = OrderPage(orders=(external,))
     except ChannelAuthError as exc:
         store_mark_needs_credentials(store_id=store.pk, message=exc.message)
         raise ApplicationError(exc.message) from exc

@@ -133,7 +133,12 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # --- channels ---------------------------------------------------------------------------------------
 CHANNEL_ADAPTERS = env.list(
     "CHANNEL_ADAPTERS",
-    default=["channels.manual.ManualAdapter", "channels.backmarket.adapter.BackMarketAdapter"],
+    default=[
+        "channels.manual.ManualAdapter",
+        "channels.backmarket.adapter.BackMarketAdapter",
+        "channels.listingmirror.adapter.ListingMirrorAdapter",
+        "channels.listingmirror.adapter.CustomStoreAdapter",
+    ],
 )
 IMPORT_OVERLAP_MINUTES = env.int("IMPORT_OVERLAP_MINUTES", default=10)
 IMPORT_SETTLE_SECONDS = env.int("IMPORT_SETTLE_SECONDS", default=120)

@@ -13,6 +13,8 @@ CHANNEL_ADAPTERS = env.list(
     default=[
         "channels.manual.ManualAdapter",
         "channels.backmarket.adapter.BackMarketAdapter",
+        "channels.listingmirror.adapter.ListingMirrorAdapter",
+        "channels.listingmirror.adapter.CustomStoreAdapter",
         "channels.fake.FakeAdapter",
     ],
 )

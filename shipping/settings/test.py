@@ -10,6 +10,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CHANNEL_ADAPTERS = [
     "channels.manual.ManualAdapter",
     "channels.backmarket.adapter.BackMarketAdapter",
+    "channels.listingmirror.adapter.ListingMirrorAdapter",
+    "channels.listingmirror.adapter.CustomStoreAdapter",
     "channels.fake.FakeAdapter",
 ]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
