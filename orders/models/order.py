@@ -46,6 +46,9 @@ class Order(models.Model):
     order_number = models.CharField(max_length=100)  # [channel] what people see
     external_status = models.CharField(max_length=100, blank=True)  # [channel] raw marketplace status
     external_updated_at = models.DateTimeField(null=True, blank=True)  # [channel]
+    # [channel] digest of what the marketplace sent: stores with minute-granular timestamps can change
+    # an order twice within one minute, so an equal timestamp alone does not prove "unchanged".
+    external_fingerprint = models.CharField(max_length=64, blank=True)
     marketplace = models.CharField(max_length=100, blank=True)  # [channel] for hubs: where it was sold
 
     status = models.CharField(max_length=32, choices=OrderStatus.choices, default=OrderStatus.AWAITING_SHIPMENT)

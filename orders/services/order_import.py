@@ -7,9 +7,10 @@ own savepoint, so one record that cannot be written fails alone while the page g
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -97,6 +98,7 @@ def _channel_fields(ext: ExternalOrder) -> dict[str, Any]:
         "order_number": ext.order_number,
         "external_status": ext.external_status,
         "external_updated_at": ext.updated_at,
+        "external_fingerprint": fingerprint(ext),
         "marketplace": ext.marketplace,
         "order_date": ext.order_date,
         "payment_date": ext.payment_date,
@@ -275,8 +277,18 @@ def _status_from_channel(order: Order, item: ImportItem) -> tuple[str, str] | No
     return target, f"Marketplace status {ext.external_status!r}"
 
 
+def fingerprint(ext: ExternalOrder) -> str:
+    """What the marketplace sent, minus the raw payload: equal digests mean nothing to import."""
+    return hashlib.sha256(repr(replace(ext, raw={})).encode()).hexdigest()
+
+
 def _up_to_date(order: Order, ext: ExternalOrder, *, force: bool) -> bool:
-    return not force and order.external_updated_at is not None and ext.updated_at <= order.external_updated_at
+    stored = order.external_updated_at
+    if force or stored is None:
+        return False
+    if ext.updated_at < stored:
+        return True  # an older copy arriving late (overlapping windows)
+    return ext.updated_at == stored and order.external_fingerprint == fingerprint(ext)
 
 
 def _update(order: Order, item: ImportItem, *, force: bool) -> Outcome:
@@ -305,7 +317,7 @@ def _update(order: Order, item: ImportItem, *, force: bool) -> Outcome:
     if not dirty and not lines_changed:
         return Outcome.UNCHANGED
     # external_updated_at alone moving is not a change anyone would notice.
-    noticeable = lines_changed or any(name != "external_updated_at" for name in dirty)
+    noticeable = lines_changed or any(name not in ("external_updated_at", "external_fingerprint") for name in dirty)
     order.save(update_fields=[*dict.fromkeys(dirty), "updated_at"])
     return Outcome.UPDATED if noticeable else Outcome.UNCHANGED
 

@@ -2,7 +2,8 @@
 
 Adding a channel: put an entry in SANDBOXES. The class it names must accept these keyword arguments
 (``None`` means "your default") -- host, port, token, seed, orders, new_order_every, log (a ``callable(str)`` or
-None) -- and offer ``start()``, ``stop()``, ``base_url`` and ``token``. It is imported only when chosen.
+None) -- and offer ``start()``, ``stop()``, ``base_url`` and ``token``. It is imported only when chosen. An optional
+``"line"`` is the str.format template of the line printed once it listens (``label`` and the sandbox ``s``).
 """
 
 import importlib
@@ -17,7 +18,17 @@ SANDBOXES = {
         "port": 8801,
         "hint": "send 'Authorization: Basic <token>' and 'User-Agent: BM-<Company>-<Integration>;<email>'",
     },
+    "listingmirror": {
+        "class": "channels.listingmirror.sandbox.CustomStoreSandbox",
+        "label": "Listing Mirror",
+        "port": 8802,
+        "line": "{label} sandbox at {s.base_url} endpoint={s.endpoint_url} username={s.username} password={s.password}",
+        "hint": "ShipStation Custom Store XML v1 with HTTP Basic auth (--token sets the password): "
+        "GET <endpoint>?action=export&start_date=MM/dd/yyyy HH:mm&end_date=...&page=N (UTC); "
+        "POST <endpoint>?action=shipnotify&order_number=...&carrier=...&service=...&tracking_number=... <ShipNotice>",
+    },
 }
+DEFAULT_LINE = "{label} sandbox at {s.base_url} token={s.token}"
 
 
 def _load(dotted: str):
@@ -59,7 +70,7 @@ class Command(BaseCommand):
             sandbox.start()
         except OSError as exc:
             raise CommandError(f"Cannot listen on {host}:{port}: {exc}") from exc
-        self.stdout.write(f"{spec['label']} sandbox at {sandbox.base_url} token={sandbox.token}")
+        self.stdout.write(spec.get("line", DEFAULT_LINE).format(label=spec["label"], s=sandbox))
         self.stdout.flush()
         if verbose:
             self.stdout.write(f"  {spec['hint']}; control API: {sandbox.base_url}/_sandbox")
