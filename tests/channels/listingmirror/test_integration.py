@@ -73,7 +73,7 @@ def test_partial_then_complete_shipment_reaches_the_store_with_both_tracking_num
     added = sandbox.add_order(status="Paid", items=[{"quantity": 2}, {"quantity": 1}])
     order_import_run(store_id=lm_store.pk)
     order = Order.objects.get(store=lm_store, external_id=str(added["order_id"]))
-    first, second = [line for line in order.lines.all() if not line.is_adjustment]
+    first, _second = [line for line in order.lines.all() if not line.is_adjustment]
 
     shipment_create(
         order=order,
