@@ -10,6 +10,7 @@ filesystem broker under var/, or SHIPPING_VAR_DIR).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +29,8 @@ PASSWORD = "demo-pass-123"
 STORE_NAME = "Demo marketplace"
 BM_STORE_NAME = "Back Market (sandbox)"
 BM_TOKEN = "ZGVtby1iYWNrbWFya2V0LXRva2Vu"  # the sandbox's demo token; never a real one
+LM_STORE_NAME = "Listing Mirror (sandbox)"
+LM_PASSWORD = "demo-listing-mirror-password"  # the sandbox's generated-style password; never a real one
 STOP_TIMEOUT = 10.0
 
 _print_lock = threading.Lock()
@@ -84,7 +88,12 @@ def port_answers(port: int) -> bool:
         return False
 
 
-def setup(env: dict[str, str], *, bm_url: str) -> None:
+def sandbox_summary(url: str) -> dict:
+    with urllib.request.urlopen(f"{url}/_sandbox", timeout=10) as response:  # noqa: S310 - our own localhost sandbox
+        return json.load(response)
+
+
+def setup(env: dict[str, str], *, bm_url: str, lm_url: str) -> None:
     say("==> Applying database migrations")
     manage("migrate", "--noinput", env=env)
 
@@ -96,6 +105,13 @@ def setup(env: dict[str, str], *, bm_url: str) -> None:
     connect_once(env, STORE_NAME, ("fake", "--no-check"))
     # The Back Market store talks to the sandbox over HTTP, exactly as to the real API.
     connect_once(env, BM_STORE_NAME, ("back_market", "--region", "custom", "--base-url", bm_url, "--token", BM_TOKEN))
+    # Listing Mirror: the ShipStation custom store endpoint, with the username/password it "generated".
+    lm = sandbox_summary(lm_url)
+    connect_once(
+        env,
+        LM_STORE_NAME,
+        ("listing_mirror", "--url", lm["endpoint_url"], "--username", lm["username"], "--password", lm["password"]),
+    )
 
 
 def connect_once(env: dict[str, str], name: str, channel_args: tuple[str, ...]) -> None:
@@ -135,7 +151,8 @@ def banner(url: str, env: dict[str, str]) -> None:
     say(f"  Shipping demo: {url}")
     say(f"  Log in with    {EMAIL} / {PASSWORD}")
     say(f"  Data:          {db}; {broker}")
-    say("  Processes:     web, worker, beat, bm-api (Back Market sandbox); output prefixed by name")
+    say("  Processes:     web, worker, beat; bm-api and lm-api (Back Market and Listing Mirror")
+    say("                 sandboxes); each output line prefixed by its name")
     say("  Stop:          Ctrl-C stops all of them")
     say("=" * width)
     say("")
@@ -226,40 +243,44 @@ def main() -> int:
     url = f"http://127.0.0.1:{port}/"
     if not port_is_free(port):
         fail(f"port {port} on 127.0.0.1 is already in use; stop what uses it or set PORT=...")
-    try:
-        bm_port = int(env.get("BM_SANDBOX_PORT", "8801"))
-    except ValueError:
-        fail(f"BM_SANDBOX_PORT must be a number, not {env.get('BM_SANDBOX_PORT')!r}")
-    if not port_is_free(bm_port):
-        fail(f"port {bm_port} (Back Market sandbox) is in use; stop what uses it or set BM_SANDBOX_PORT=...")
-    bm_url = f"http://127.0.0.1:{bm_port}"
+    sandboxes = []
+    for name, channel, variable, default, extra in (
+        ("bm-api", "backmarket", "BM_SANDBOX_PORT", 8801, ["--token", BM_TOKEN, "--orders", "30"]),
+        ("lm-api", "listingmirror", "LM_SANDBOX_PORT", 8802, ["--token", LM_PASSWORD, "--orders", "30"]),
+    ):
+        try:
+            sandbox_port = int(env.get(variable, str(default)))
+        except ValueError:
+            fail(f"{variable} must be a number, not {env.get(variable)!r}")
+        if not port_is_free(sandbox_port):
+            fail(f"port {sandbox_port} ({channel} sandbox) is in use; stop what uses it or set {variable}=...")
+        sandboxes.append((name, channel, sandbox_port, extra))
 
     children: list[Child] = []
-    sandbox_cmd = [
-        PY,
-        "manage.py",
-        "run_sandbox",
-        "backmarket",
-        "--port",
-        str(bm_port),
-        "--orders",
-        "30",
-        "--seed",
-        "1",
-        "--token",
-        BM_TOKEN,
-        "--new-order-every",
-        "120",
-    ]
-    children.append(Child("bm-api", sandbox_cmd, env))
+    for name, channel, sandbox_port, extra in sandboxes:
+        cmd = [
+            PY,
+            "manage.py",
+            "run_sandbox",
+            channel,
+            "--port",
+            str(sandbox_port),
+            "--seed",
+            "1",
+            "--new-order-every",
+            "120",
+            *extra,
+        ]
+        children.append(Child(name, cmd, env))
+    bm_url, lm_url = (f"http://127.0.0.1:{port_}" for _, _, port_, _ in sandboxes)
     try:
         deadline = time.monotonic() + 30
-        while not port_answers(bm_port):
-            if children[0].proc.poll() is not None or time.monotonic() > deadline:
+        while not all(port_answers(port_) for _, _, port_, _ in sandboxes):
+            if any(child.proc.poll() is not None for child in children) or time.monotonic() > deadline:
                 stop_all(children, forced=threading.Event())
-                fail("the Back Market sandbox did not start")
+                fail("a marketplace sandbox did not start")
             time.sleep(0.2)
-        setup(env, bm_url=bm_url)
+        setup(env, bm_url=bm_url, lm_url=lm_url)
     except KeyboardInterrupt:
         say("\nrun_demo: interrupted")
         stop_all(children, forced=threading.Event())

@@ -216,3 +216,13 @@ def test_ship_notice_query_and_body():
         b"<SKU>TEE-BLK-M</SKU><Quantity>1</Quantity></Item></Items></ShipNotice>"
     )
     assert b"7.10" not in request.body and b"Thanks" not in request.body  # fee and note are not sent
+
+
+@responses.activate
+def test_an_oversized_export_is_refused_with_a_clear_message(monkeypatch):
+    monkeypatch.setattr("channels.listingmirror.client.MAX_EXPORT_BYTES", 1024)
+    responses.get(URL, body=b"<Orders>" + b" " * 2048 + b"</Orders>", content_type="text/xml")
+    with pytest.raises(ChannelDataError, match="lower the page size at the store"):
+        adapter().fetch_orders(
+            updated_since=datetime(2026, 3, 2, tzinfo=UTC), updated_until=datetime(2026, 3, 3, tzinfo=UTC)
+        )

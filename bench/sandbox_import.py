@@ -1,14 +1,17 @@
-"""Import N Back Market orders from the sandbox over real HTTP, through the whole pipeline.
+"""Import N sandbox orders over real HTTP, through the whole pipeline, for one channel.
 
-    python bench/backmarket_import.py --orders 10000                   # SQLite in a temp folder
-    DATABASE_URL=postgres://... python bench/backmarket_import.py --orders 10000
+    python bench/sandbox_import.py --channel backmarket --orders 10000       # SQLite in a temp folder
+    python bench/sandbox_import.py --channel listingmirror --orders 10000
+    DATABASE_URL=postgres://... python bench/sandbox_import.py --channel backmarket --orders 10000
 
-Prints orders per second and database queries per page for a first import and a re-import.
-The client's shared rate limit (200 requests per 10 s) applies, as it would against Back Market.
+The sandbox runs in its own process (`manage.py run_sandbox`), as the marketplace would. Prints
+orders per second, database queries per page and the time spent waiting on HTTP, for a first
+import and a re-import of the same window. Rate limits apply as they would in production.
 """
 
 import argparse
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,16 +19,29 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
-
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+TOKEN = "YmVuY2gtdG9rZW4="
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _store_options(channel: str, line: str, base_url: str) -> tuple[str, dict]:
+    if channel == "backmarket":
+        return "back_market", {"region": "custom", "base_url": base_url, "token": TOKEN}
+    found = dict(re.findall(r"(endpoint|username|password)=(\S+)", line))
+    return "listing_mirror", {"url": found["endpoint"], "username": found["username"], "password": found["password"]}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--channel", choices=["backmarket", "listingmirror"], default="backmarket")
     parser.add_argument("--orders", type=int, default=10_000)
     args = parser.parse_args()
 
@@ -42,22 +58,21 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
 
-    from channels.backmarket.adapter import BackMarketAdapter
     from channels.models import Store
+    from channels.registry import get_adapter_class
     from channels.services.order_import_run import order_import_run
     from channels.services.stores import store_connect
     from orders.models import Order
     from shipping.accounts.services import merchant_create_or_update
 
-    token = "YmVuY2gtdG9rZW4="
-    print(f"generating {args.orders} sandbox orders in a separate process ...", flush=True)
+    print(f"generating {args.orders} {args.channel} sandbox orders in a separate process ...", flush=True)
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603 - fixed argv
         [
             sys.executable,
             "manage.py",
             "run_sandbox",
-            "backmarket",
+            args.channel,
             "--port",
             str(port),
             "--orders",
@@ -65,36 +80,29 @@ def main() -> None:
             "--seed",
             "3",
             "--token",
-            token,
+            TOKEN,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
-        server.stdout.readline()  # "Back Market sandbox at ..." once it serves
-        sandbox = SimpleNamespace(base_url=f"http://127.0.0.1:{port}")
-        summary = requests.get(f"{sandbox.base_url}/_sandbox", timeout=30).json()["orders_by_state"]
-        visible = sum(n for state, n in summary.items() if state not in ("0", "8"))
+        line = server.stdout.readline()  # printed once it serves
+        kind, options = _store_options(args.channel, line, f"http://127.0.0.1:{port}")
         merchant = merchant_create_or_update(slug="bench", email="bench@example.com", password="bench-pass-123")
-        store = store_connect(
-            merchant=merchant,
-            kind="back_market",
-            name=f"BM bench {time.time_ns()}",
-            options={"region": "custom", "base_url": sandbox.base_url, "token": token},
-        )
+        store = store_connect(merchant=merchant, kind=kind, name=f"bench {time.time_ns()}", options=options)
         Store.objects.filter(pk=store.pk).update(auto_accept=False)
-        print(f"database: {connection.vendor}; {visible} listed orders, page size 50")
+        adapter_cls = get_adapter_class(kind)
+        print(f"database: {connection.vendor}; channel {kind}")
 
-        def timed(label: str, **kwargs) -> None:
-            queries = []
+        def timed(label: str, **kwargs):
+            queries, fetching = [], []
 
             def count(execute, sql, params, many, context):
                 queries.append(1)
                 return execute(sql, params, many, context)
 
-            fetching = []
-            original = BackMarketAdapter.fetch_orders
+            original = adapter_cls.fetch_orders
 
             def timed_fetch(self, **kw):
                 began = time.perf_counter()
@@ -103,13 +111,13 @@ def main() -> None:
                 finally:
                     fetching.append(time.perf_counter() - began)
 
-            BackMarketAdapter.fetch_orders = timed_fetch
+            adapter_cls.fetch_orders = timed_fetch
             started = time.perf_counter()
             try:
                 with connection.execute_wrapper(count):
                     run = order_import_run(store_id=store.pk, **kwargs)
             finally:
-                BackMarketAdapter.fetch_orders = original
+                adapter_cls.fetch_orders = original
             seconds = time.perf_counter() - started
             handled = run.created_count + run.updated_count + run.unchanged_count + run.quarantined_count
             print(
@@ -120,23 +128,14 @@ def main() -> None:
                 f"quarantined={run.quarantined_count})",
                 flush=True,
             )
+            return run
 
-        timed("first import")
+        first = timed("first import")
         timed("re-import", since=timezone.now() - timedelta(days=30))
-        assert Order.objects.filter(store=store).count() == visible - run_quarantined(store)
+        assert Order.objects.filter(store=store).count() == first.created_count
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def run_quarantined(store) -> int:
-    return store.sync_issues.filter(kind="quarantined", status="open").count()
 
 
 if __name__ == "__main__":
