@@ -1,5 +1,18 @@
+from .documents import PackingSlip, PrintBatch
 from .order import Order, OrderLine, OrderStatusChange
 from .outbox import OutboxMessage
 from .shipment import Label, Shipment, ShipmentLine
+from .warehouse import Warehouse
 
-__all__ = ["Label", "Order", "OrderLine", "OrderStatusChange", "OutboxMessage", "Shipment", "ShipmentLine"]
+__all__ = [
+    "Label",
+    "Order",
+    "OrderLine",
+    "OrderStatusChange",
+    "OutboxMessage",
+    "PackingSlip",
+    "PrintBatch",
+    "Shipment",
+    "ShipmentLine",
+    "Warehouse",
+]

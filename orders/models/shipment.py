@@ -7,6 +7,7 @@ from .order import MONEY
 
 class Shipment(models.Model):
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="shipments")
+    warehouse = models.ForeignKey("orders.Warehouse", null=True, blank=True, on_delete=models.SET_NULL)
     carrier_code = models.CharField(max_length=50)
     service_code = models.CharField(max_length=100, blank=True)
     package_code = models.CharField(max_length=50, blank=True)
@@ -25,6 +26,7 @@ class Shipment(models.Model):
     notify_channel = models.BooleanField(default=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     channel_notified_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 

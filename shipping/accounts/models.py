@@ -10,6 +10,7 @@ class Merchant(models.Model):
     contact_email = models.EmailField(blank=True)
     # Used by marketplaces that want to know who calls them (Back Market's User-Agent).
     company_name = models.CharField(max_length=200, blank=True)
+    packing_slip_paper = models.CharField(max_length=8, choices=[("A4", "A4"), ("Letter", "Letter")], default="A4")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
