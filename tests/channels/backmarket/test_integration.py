@@ -90,7 +90,12 @@ def test_import_accept_imei_in_notes_and_ship(bm_store, sandbox):
     single = next(o for o in waiting if len(o["orderlines"]) == 1 and o["orderlines"][0]["quantity"] == 1)
     order = Order.objects.get(external_id=str(single["order_id"]))
     Order.objects.filter(pk=order.pk).update(internal_notes=f"IMEI {IMEI_A}")
-    shipment_create(order=order, carrier_code="royal_mail", service_code="express", tracking_number="AB 1234 5678 9GB")
+    shipment_create(
+        order=order,
+        carrier_code="royal_mail",
+        service_code="royal_mail_special_delivery",
+        tracking_number="AB 1234 5678 9GB",
+    )
     assert deliver_due() == ["delivered"]
 
     remote = sandbox.order(single["order_id"])
@@ -239,7 +244,7 @@ def test_a_ship_call_that_timed_out_is_re_read_and_never_sent_twice(bm_store, sa
     shipment_create(
         order=order,
         carrier_code="ups",
-        service_code="ground",
+        service_code="ups_ground",
         tracking_number="1Z999AA10123456784",
         serials={order.lines.get().pk: [IMEI_A]},
     )

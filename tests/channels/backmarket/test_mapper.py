@@ -103,8 +103,8 @@ def test_missing_shipping_address_maps_to_none():
     ("carrier", "service", "shipper"),
     [
         ("royal_mail", "", "Royal Mail"),
-        ("royal_mail", "express", "Royal Mail Express"),
-        ("ups", "ground", "UPS Ground"),
+        ("royal_mail", "royal_mail_special_delivery", "Royal Mail Express"),
+        ("ups", "ups_ground", "UPS Ground"),
         ("ups", "unknown_service", "UPS"),
         ("own_fleet", "", "Other"),
     ],
