@@ -27,6 +27,8 @@ class Shipment(models.Model):
     voided_at = models.DateTimeField(null=True, blank=True)
     channel_notified_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    customer_notified_at = models.DateTimeField(null=True, blank=True)  # shipment email sent
+    delivery_notified_at = models.DateTimeField(null=True, blank=True)  # delivery email sent
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -14,9 +14,11 @@ from django.utils import timezone
 from shipping.core.errors import ApplicationError
 from shipping.core.identifiers import classify
 
-from ..models import Order, OrderLine, OutboxMessage, Shipment, ShipmentLine
+from .. import carriers
+from ..models import Order, OrderLine, OutboxMessage, Shipment, ShipmentLine, Warehouse
 from ..statuses import OrderStatus, StatusSource
 from .identifiers import identifier_error, order_line_identifiers
+from .notifications import shipment_email_schedule
 from .outbox import outbox_add
 from .status import order_set_status
 
@@ -48,6 +50,8 @@ def shipment_create(
     serials: Mapping[int, Sequence[str]] | None = None,
     carrier_fee: Decimal | None = None,
     note_to_buyer: str = "",
+    warehouse: Warehouse | None = None,
+    generate_tracking: bool = False,
     notify_channel: bool = True,
     notify_customer: bool = True,
     actor: AbstractBaseUser | None = None,
@@ -62,8 +66,21 @@ def shipment_create(
     order = Order.objects.select_for_update(of=("self",)).select_related("store").get(pk=order.pk)
     if order.status not in SHIPPABLE:
         raise ApplicationError(f"Order {order.order_number} is {order.get_status_display()} and cannot be shipped.")
-    if not carrier_code:
-        raise ApplicationError("Choose a carrier.", field_errors={"carrier_code": ["Required."]})
+    found = carriers.carrier(carrier_code)
+    if found is None:
+        raise ApplicationError(
+            f"Unknown carrier {carrier_code!r}.", field_errors={"carrier_code": ["Choose a carrier."]}
+        )
+    if service_code and found.service(service_code) is None:
+        raise ApplicationError(
+            f"{found.name} has no service {service_code!r}.", field_errors={"service_code": ["Choose a service."]}
+        )
+    if generate_tracking and not found.self_labelled:
+        raise ApplicationError(
+            f"Tracking numbers for {found.name} come from {found.name}; we generate them only for own-fleet, "
+            "pre-paid and Other shipments.",
+            field_errors={"tracking_number": ["Enter the carrier's tracking number."]},
+        )
     lines = [line for line in order.lines.all() if line.removed_at is None and line.cancelled_at is None]
     shipped = shipped_quantities(order)
     remaining = {line.pk: line.quantity - shipped.get(line.pk, 0) for line in lines if not line.is_adjustment}
@@ -85,7 +102,8 @@ def shipment_create(
     identifiers = _identifiers(order, [by_id[pk] for pk in wanted], wanted, serials or {})
     shipment = Shipment.objects.create(
         order=order,
-        carrier_code=carrier_code,
+        warehouse=warehouse or Warehouse.objects.filter(merchant_id=order.merchant_id, is_default=True).first(),
+        carrier_code=found.code,
         service_code=service_code,
         tracking_number=tracking_number.strip(),
         ship_date=ship_date or timezone.localdate(),
@@ -95,6 +113,9 @@ def shipment_create(
         notify_customer=notify_customer,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
+    if generate_tracking:
+        shipment.tracking_number = carriers.generate_tracking_number(prefix="SH", sequence=shipment.pk)
+        shipment.save(update_fields=["tracking_number"])
     ShipmentLine.objects.bulk_create(
         [
             ShipmentLine(shipment=shipment, order_line_id=pk, quantity=n, serials=list(identifiers.get(pk, ())))
@@ -121,6 +142,42 @@ def shipment_create(
             shipment=shipment,
             payload={"external_line_ids": [by_id[pk].external_line_id for pk in wanted]},
         )
+    if notify_customer:
+        shipment_email_schedule(shipment=shipment, kind="shipped")
+    return shipment
+
+
+@transaction.atomic
+def shipment_void(*, shipment: Shipment, actor: AbstractBaseUser | None = None) -> Shipment:
+    """Void a shipment and its labels; the order can be shipped again (and the channel told again)."""
+    shipment = Shipment.objects.select_for_update().select_related("order").get(pk=shipment.pk)
+    if shipment.voided_at is not None:
+        raise ApplicationError("This shipment is already void.")
+    now = timezone.now()
+    shipment.voided_at = now
+    shipment.save(update_fields=["voided_at"])
+    shipment.labels.filter(voided_at__isnull=True).update(voided_at=now)
+    order = Order.objects.select_for_update().get(pk=shipment.order_id)
+    if order.status == OrderStatus.SHIPPED:
+        order_set_status(
+            order=order,
+            status=OrderStatus.AWAITING_SHIPMENT,
+            source=StatusSource.USER,
+            actor=actor,
+            note=f"Shipment {shipment.tracking_number or shipment.pk} voided",
+        )
+    return shipment
+
+
+@transaction.atomic
+def shipment_mark_delivered(*, shipment: Shipment) -> Shipment:
+    shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    if shipment.voided_at is not None:
+        raise ApplicationError("A void shipment cannot be delivered.")
+    if shipment.delivered_at is None:
+        shipment.delivered_at = timezone.now()
+        shipment.save(update_fields=["delivered_at"])
+        shipment_email_schedule(shipment=shipment, kind="delivered")
     return shipment
 
 

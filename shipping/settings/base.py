@@ -121,8 +121,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    # No EMAIL_URL: messages are written as files under var/emails/, where a person can open them.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "emails")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shipping@localhost")
 
 # --- credentials at rest --------------------------------------------------------------------------
@@ -153,3 +157,14 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 
 from .celery import *  # noqa: E402,F403
 from .logging import *  # noqa: E402,F403
+
+# --- documents ---
+# Images on packing slips (item thumbnails, logos) are fetched by orders.documents.fetch: public
+# addresses only (no SSRF to localhost, the LAN or cloud metadata), within these limits.
+# Allowing private addresses is for tests and benchmarks that serve images from 127.0.0.1.
+DOCUMENT_FETCH_ALLOW_PRIVATE = env.bool("DOCUMENT_FETCH_ALLOW_PRIVATE", default=False)
+DOCUMENT_FETCH_MAX_BYTES = env.int("DOCUMENT_FETCH_MAX_BYTES", default=2 * 1024 * 1024)
+DOCUMENT_FETCH_CONNECT_TIMEOUT = env.float("DOCUMENT_FETCH_CONNECT_TIMEOUT", default=3.0)
+DOCUMENT_FETCH_TIMEOUT = env.float("DOCUMENT_FETCH_TIMEOUT", default=5.0)  # one image, redirects included
+DOCUMENT_FETCH_MAX_REDIRECTS = env.int("DOCUMENT_FETCH_MAX_REDIRECTS", default=3)
+DOCUMENT_IMAGE_MAX_PIXELS = env.int("DOCUMENT_IMAGE_MAX_PIXELS", default=25_000_000)  # decoded size cap
