@@ -60,15 +60,17 @@ def outbox_add_many(messages: list[OutboxMessage]) -> list[OutboxMessage]:
 
 
 def outbox_claim(*, message_id: int) -> OutboxMessage | None:
-    """Claim a due message for one delivery attempt (a conditional UPDATE: one worker wins)."""
+    """Claim a due message for one delivery attempt (a conditional UPDATE: one worker wins).
+
+    A claim that expired means a worker died mid-delivery, maybe after the marketplace applied
+    it: that attempt counts as ambiguous, so the next one re-reads the remote order first.
+    """
     now = timezone.now()
-    claimed = (
-        OutboxMessage.objects.filter(pk=message_id, next_attempt_at__lte=now)
-        .filter(
-            Q(status=OutboxMessage.Status.PENDING) | Q(status=OutboxMessage.Status.DELIVERING, claimed_until__lt=now)
-        )
-        .update(status=OutboxMessage.Status.DELIVERING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-    )
+    due = OutboxMessage.objects.filter(pk=message_id, next_attempt_at__lte=now)
+    claim = {"status": OutboxMessage.Status.DELIVERING, "claimed_until": now + timedelta(seconds=CLAIM_SECONDS)}
+    claimed = due.filter(status=OutboxMessage.Status.PENDING).update(**claim) or due.filter(
+        status=OutboxMessage.Status.DELIVERING, claimed_until__lt=now
+    ).update(**claim, ambiguous=True)
     if not claimed:
         return None
     return OutboxMessage.objects.select_related("store", "order", "shipment").get(pk=message_id)
