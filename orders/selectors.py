@@ -37,7 +37,9 @@ def order_get(*, merchant: Merchant, order_id: int) -> Order:
     return (
         Order.objects.filter(merchant=merchant)
         .select_related("store")
-        .prefetch_related("lines", "status_changes", "shipments__lines", "outbox_messages")
+        .prefetch_related(
+            "lines", "status_changes", "shipments__lines", "shipments__outbox_messages", "outbox_messages"
+        )
         .get(pk=order_id)
     )
 

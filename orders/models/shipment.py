@@ -42,6 +42,12 @@ class Shipment(models.Model):
     def __str__(self) -> str:
         return f"{self.carrier_code} {self.tracking_number}".strip()
 
+    @property
+    def channel_notification(self):
+        """The marketplace notification of this shipment (pending, delivering, done or failed), if any."""
+        messages = [m for m in self.outbox_messages.all() if m.kind == "notify_shipment"]
+        return messages[-1] if messages else None
+
 
 class ShipmentLine(models.Model):
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
