@@ -52,6 +52,10 @@ def shipment_create(
     note_to_buyer: str = "",
     warehouse: Warehouse | None = None,
     generate_tracking: bool = False,
+    package_code: str = "",
+    weight_grams: Decimal | None = None,
+    dimensions: tuple[Decimal, Decimal, Decimal] | None = None,
+    dimension_units: str = "",
     notify_channel: bool = True,
     notify_customer: bool = True,
     actor: AbstractBaseUser | None = None,
@@ -75,6 +79,12 @@ def shipment_create(
         raise ApplicationError(
             f"{found.name} has no service {service_code!r}.", field_errors={"service_code": ["Choose a service."]}
         )
+    if dimensions and dimension_units not in ("inches", "centimeters"):
+        raise ApplicationError(
+            "Give the dimensions' units.", field_errors={"dimension_units": ["inches or centimeters"]}
+        )
+    if weight_grams is not None and weight_grams <= 0:
+        raise ApplicationError("The weight must be positive.", field_errors={"weight": ["Must be positive."]})
     if generate_tracking and not found.self_labelled:
         raise ApplicationError(
             f"Tracking numbers for {found.name} come from {found.name}; we generate them only for own-fleet, "
@@ -109,6 +119,12 @@ def shipment_create(
         ship_date=ship_date or timezone.localdate(),
         carrier_fee=carrier_fee,
         note_to_buyer=note_to_buyer,
+        package_code=package_code,
+        weight_grams=weight_grams,
+        length=dimensions[0] if dimensions else None,
+        width=dimensions[1] if dimensions else None,
+        height=dimensions[2] if dimensions else None,
+        dimension_units=dimension_units if dimensions else "",
         notify_channel=notify_channel,
         notify_customer=notify_customer,
         created_by=actor if actor is not None and actor.is_authenticated else None,

@@ -137,3 +137,29 @@ def test_unknown_carrier_or_service_is_a_field_error(store):
     with pytest.raises(ApplicationError) as info:
         shipment_create(order=order, carrier_code="ups", service_code="usps_priority_mail")
     assert "service_code" in info.value.field_errors
+
+
+def test_package_weight_and_dimensions_are_recorded(store):
+    from decimal import Decimal
+
+    order = make_order(store, ("SKU-1", 1))
+    shipment = ship(
+        order,
+        package_code="package",
+        weight_grams=Decimal("850"),
+        dimensions=(Decimal("30"), Decimal("20"), Decimal("10")),
+        dimension_units="centimeters",
+        carrier_fee=Decimal("7.40"),
+        note_to_buyer="Thanks!",
+        notify_customer=False,
+    )
+    shipment.refresh_from_db()
+    assert (shipment.package_code, shipment.weight_grams, shipment.length, shipment.dimension_units) == (
+        "package",
+        Decimal("850"),
+        Decimal("30"),
+        "centimeters",
+    )
+    assert (shipment.carrier_fee, shipment.note_to_buyer) == (Decimal("7.40"), "Thanks!")
+    with pytest.raises(ApplicationError, match="units"):
+        ship(make_order(store, ("SKU-2", 1), external_id="2"), dimensions=(Decimal(1), Decimal(1), Decimal(1)))
