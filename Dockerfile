@@ -13,7 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # libpq5 for PostgreSQL; fonts and Pango for rendering labels and packing slips.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq5 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 \
+ && apt-get install -y --no-install-recommends libpq5 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-droid-fallback \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 app \

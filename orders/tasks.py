@@ -16,3 +16,10 @@ def send_shipment_email(self, shipment_id: int, kind: str) -> bool:
         return shipment_email_send(shipment_id=shipment_id, kind=kind)
     except OSError as exc:  # SMTP down, connection refused: try again later
         raise self.retry(exc=exc, countdown=60 * (self.request.retries + 1)) from exc
+
+
+@shared_task(name="orders.tasks.render_print_batch", soft_time_limit=30 * 60, time_limit=31 * 60)
+def render_print_batch(batch_id: int) -> str:
+    from .services.documents import print_batch_render
+
+    return print_batch_render(batch_id=batch_id).status

@@ -7,6 +7,7 @@ Droid Sans Fallback otherwise (Chinese, Japanese), checked against each font's c
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,11 @@ def text_runs(text: str, *, bold: bool = False) -> list[tuple[str, str]]:
 
     Whitespace stays in the current run so a space between two CJK words does not start a new run.
     """
+    return list(_runs(text, bold))
+
+
+@functools.lru_cache(maxsize=4096)  # captions, carriers and names repeat across a batch; fitting re-measures
+def _runs(text: str, bold: bool) -> tuple[tuple[str, str], ...]:
     register_fonts()
     primary, fallback = _fonts[BOLD if bold else REGULAR], _fonts[CJK]
     runs: list[tuple[str, str]] = []
@@ -79,19 +85,30 @@ def text_runs(text: str, *, bold: bool = False) -> list[tuple[str, str]]:
             runs[-1] = (font, runs[-1][1] + char)
         else:
             runs.append((font, char))
-    return runs
+    return tuple(runs)
 
 
 def text_width(text: str, size: float, *, bold: bool = False) -> float:
-    return sum(pdfmetrics.stringWidth(chunk, font, size) for font, chunk in text_runs(text, bold=bold))
+    return sum(pdfmetrics.stringWidth(chunk, font, size) for font, chunk in _runs(text, bold))
 
 
 def draw_text(canvas: Canvas, x: float, y: float, text: str, size: float, *, bold: bool = False) -> float:
     """Draw ``text`` with its baseline at ``y`` starting at ``x``; returns the width drawn."""
     start = x
-    for font, chunk in text_runs(text, bold=bold):
-        canvas.setFont(font, size)
-        canvas.drawString(x, y, chunk)
+    for font, chunk in _runs(text, bold):
+        if bold and font == CJK:
+            # Droid has no bold face: fake it by stroking the outline too (text render mode 2).
+            canvas.saveState()
+            canvas.setLineWidth(size * 0.04)
+            text_object = canvas.beginText(x, y)
+            text_object.setFont(font, size)
+            text_object.setTextRenderMode(2)
+            text_object.textOut(chunk)
+            canvas.drawText(text_object)
+            canvas.restoreState()
+        else:
+            canvas.setFont(font, size)
+            canvas.drawString(x, y, chunk)
         x += pdfmetrics.stringWidth(chunk, font, size)
     return x - start
 
@@ -101,7 +118,7 @@ def fit_text(text: str, width: float, size: float, *, minimum: float, bold: bool
     natural = text_width(text, size, bold=bold)
     if natural <= width:
         return text, size
-    size = max(minimum, size * width / natural)
+    size = max(minimum, size * width / natural * 0.999)  # 0.999: no float rounding past the edge
     while text and text_width(text, size, bold=bold) > width:
         text = text[:-2].rstrip() + "…" if len(text) > 1 else ""
     return text, size

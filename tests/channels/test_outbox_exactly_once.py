@@ -22,8 +22,9 @@ def shipped(store, market):
     market.put(fake_order("1"))
     order_import_run(store_id=store.pk)
     order = Order.objects.get()
-    shipment = shipment_create(order=order, carrier_code="ups", tracking_number="1Z999AA10123456784",
-                               notify_customer=False)
+    shipment = shipment_create(
+        order=order, carrier_code="ups", tracking_number="1Z999AA10123456784", notify_customer=False
+    )
     return OutboxMessage.objects.get(kind="notify_shipment", shipment=shipment)
 
 
