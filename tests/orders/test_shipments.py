@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from channels.base import Address, ExternalOrder, ExternalOrderLine
 from orders.models import Order, OutboxMessage
@@ -32,7 +33,8 @@ def make_order(store, *lines, external_id="1") -> Order:
             for i, (sku, qty) in enumerate(lines, 1)
         ),
     )
-    [result] = orders_upsert_from_channel(store=store, items=[ImportItem(ext, "awaiting_shipment")])
+    with transaction.atomic():  # as the import does: one transaction per page
+        [result] = orders_upsert_from_channel(store=store, items=[ImportItem(ext, "awaiting_shipment")])
     return Order.objects.get(pk=result.order_id)
 
 
