@@ -37,6 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from ..sandbox_server import SandboxServer
 from . import sandbox_data as data
 from .sandbox_data import format_ts, is_valid_imei, parse_ts
 
@@ -117,8 +118,10 @@ def _int(value: Any) -> int | None:
     return None
 
 
-class BackMarketSandbox:
+class BackMarketSandbox(SandboxServer):
     """The sandbox server and its state. All state lives behind one lock; the HTTP handlers call into it."""
+
+    thread_name = "bm-sandbox"
 
     def __init__(
         self,
@@ -159,53 +162,10 @@ class BackMarketSandbox:
         self._hits: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self._blocked_until: dict[str, float] = {}
         self._requests: list[RecordedRequest] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._threads: list[threading.Thread] = []
-        self._stopping = threading.Event()
+        self._init_server()
         self.generate(orders, historic=True)
 
     # ------------------------------------------------------------------------------------------------ lifecycle
-    def start(self) -> BackMarketSandbox:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
-        server.sandbox = self  # type: ignore[attr-defined]
-        self._server = server
-        self.port = server.server_address[1]
-        serve = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                 name=f"bm-sandbox:{self.port}", daemon=True)  # fmt: skip
-        serve.start()
-        self._threads = [serve]
-        if self.new_order_every:
-            feeder = threading.Thread(target=self._feed, name="bm-sandbox-feed", daemon=True)
-            feeder.start()
-            self._threads.append(feeder)
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()  # also wakes requests held by the timeout fault
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
-
-    def __enter__(self) -> BackMarketSandbox:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("The sandbox is not running; call start() first.")
-        return f"http://{self.host}:{self.port}"
-
     def _default_token(self) -> str:
         secret = "".join(self._gen.rng.choice("0123456789abcdef") for _ in range(32))
         return base64.b64encode(f"bm-sandbox:{secret}".encode()).decode()
@@ -886,3 +846,6 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(response.body)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. the timeout fault)
             self.close_connection = True
+
+
+BackMarketSandbox.handler_class = _Handler  # defined below the sandbox, which it serves

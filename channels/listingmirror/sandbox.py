@@ -42,6 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from ..sandbox_server import SandboxServer
 from . import sandbox_data as data
 
 DEFAULT_PATH = "/shipstation"
@@ -151,8 +152,10 @@ class NoticeError(ValueError):
         self.status = status
 
 
-class CustomStoreSandbox:
+class CustomStoreSandbox(SandboxServer):
     """The sandbox server and its state. All state lives behind one lock; the HTTP handlers call into it."""
+
+    thread_name = "lm-sandbox"
 
     def __init__(
         self,
@@ -201,53 +204,10 @@ class CustomStoreSandbox:
         self._bomb_kinds: collections.deque[str] = collections.deque()
         self._malformed_turn = 0
         self._requests: list[RecordedRequest] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._threads: list[threading.Thread] = []
-        self._stopping = threading.Event()
+        self._init_server()
         self.generate(orders, historic=True)
 
     # ------------------------------------------------------------------------------------------------ lifecycle
-    def start(self) -> CustomStoreSandbox:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
-        server.sandbox = self  # type: ignore[attr-defined]
-        self._server = server
-        self.port = server.server_address[1]
-        serve = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                 name=f"lm-sandbox:{self.port}", daemon=True)  # fmt: skip
-        serve.start()
-        self._threads = [serve]
-        if self.new_order_every:
-            feeder = threading.Thread(target=self._feed, name="lm-sandbox-feed", daemon=True)
-            feeder.start()
-            self._threads.append(feeder)
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()  # also wakes requests held by the timeout fault
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
-
-    def __enter__(self) -> CustomStoreSandbox:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("The sandbox is not running; call start() first.")
-        return f"http://{self.host}:{self.port}"
-
     @property
     def endpoint_url(self) -> str:
         """The "URL to custom XML page" a ShipStation user would type in."""
@@ -948,3 +908,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 ListingMirrorSandbox = CustomStoreSandbox
+
+
+CustomStoreSandbox.handler_class = _Handler  # defined below the sandbox, which it serves
