@@ -31,11 +31,18 @@ def dispatch_order_imports() -> int:
 @shared_task(
     bind=True, name="channels.tasks.import_orders_for_store", max_retries=6, soft_time_limit=15 * 60, time_limit=16 * 60
 )
-def import_orders_for_store(self, store_id: int, trigger: str = "schedule") -> str:
+def import_orders_for_store(self, store_id: int, trigger: str = "schedule", since: str | None = None) -> str:
+    from django.utils.dateparse import parse_datetime
+
     from .services.order_import_run import order_import_run
 
     try:
-        run = order_import_run(store_id=store_id, trigger=trigger, task_id=self.request.id or "")
+        run = order_import_run(
+            store_id=store_id,
+            trigger=trigger,
+            task_id=self.request.id or "",
+            since=parse_datetime(since) if since else None,
+        )
     except RemoteRateLimited as exc:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries, exc.retry_after or 10)) from exc
     except RemoteUnavailable as exc:

@@ -140,3 +140,28 @@ def store_set_active(*, store: Store, active: bool) -> Store:
     store.is_active = active
     store.save(update_fields=["is_active", "updated_at"])
     return store
+
+
+SETTINGS_FIELDS = (
+    "name",
+    "company_name",
+    "logo",
+    "notify_customer_on_shipment",
+    "notify_customer_on_delivery",
+    "import_interval_minutes",
+    "auto_accept",
+)
+
+
+def store_update_settings(*, store: Store, values: Mapping) -> Store:
+    """Name, branding, notifications, import interval and auto-accept (credentials have their own service)."""
+    name = (values.get("name") or store.name).strip()
+    if Store.objects.filter(merchant=store.merchant, name=name).exclude(pk=store.pk).exists():
+        raise ApplicationError(f"You already have a store named {name!r}.", field_errors={"name": ["Taken."]})
+    for field in SETTINGS_FIELDS:
+        if field in values and not (field == "logo" and values[field] is None):
+            setattr(store, field, values[field] if field != "name" else name)
+    if values.get("logo") is False:  # the form's "clear" checkbox
+        store.logo = ""
+    store.save()
+    return store

@@ -13,3 +13,19 @@ def merchant_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def role_required(*roles: str):
+    """Only members with one of these roles (e.g. owners for store settings, credentials, team, keys)."""
+
+    def decorate(view):
+        @wraps(view)
+        @merchant_required
+        def wrapper(request, *args, **kwargs):
+            if request.membership.role not in roles:
+                raise PermissionDenied("Your role does not allow this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

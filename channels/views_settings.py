@@ -1,0 +1,131 @@
+"""Connecting a store and changing its settings (owners only): thin views over channels.services."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from shipping.accounts.decorators import role_required
+from shipping.accounts.models import Role
+from shipping.core.errors import ApplicationError
+
+from .base import ChannelKind
+from .forms import StatusListsForm, StoreNameForm, StoreSettingsForm, settings_form_class
+from .models import Store
+from .registry import UnknownChannel, get_adapter_class
+from .selectors import store_get
+from .services.status_mappings import status_mapping_lists, status_mappings_replace
+from .services.stores import store_connect, store_set_active, store_update_credentials, store_update_settings
+from .tasks import import_orders_for_store
+
+CONNECTABLE = (ChannelKind.BACK_MARKET, ChannelKind.LISTING_MIRROR, ChannelKind.CUSTOM_STORE)
+
+
+def _form_errors(form, exc: ApplicationError) -> None:
+    for field, problems in (exc.field_errors or {}).items():
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, problem)
+    if not exc.field_errors or not set(exc.field_errors) & set(form.fields):
+        form.add_error(None, exc.message)
+
+
+@role_required(Role.OWNER)
+def store_connect_choose_view(request):
+    tiles = []
+    for kind in CONNECTABLE:
+        try:
+            tiles.append((kind.value, get_adapter_class(kind.value)))
+        except UnknownChannel:
+            continue
+    return render(request, "channels/store_connect_choose.html", {"tiles": tiles})
+
+
+@role_required(Role.OWNER)
+def store_connect_view(request, kind: str):
+    if kind not in {k.value for k in CONNECTABLE}:
+        raise Http404("No such channel.")
+    try:
+        adapter_cls = get_adapter_class(kind)
+    except UnknownChannel as exc:
+        raise Http404(str(exc)) from exc
+    form_class = settings_form_class(adapter_cls)
+    form, name_form = form_class(request.POST or None), StoreNameForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and name_form.is_valid():
+        try:
+            store = store_connect(
+                merchant=request.merchant,
+                kind=kind,
+                name=name_form.cleaned_data["name"],
+                options=form.cleaned_data,
+                check=True,
+            )
+        except ApplicationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"{store.name} is connected; its orders arrive within a few minutes.")
+            import_orders_for_store.delay_on_commit(store.pk, trigger="manual")
+            return redirect("store-settings", store_id=store.pk)
+    return render(
+        request, "channels/store_connect.html", {"adapter": adapter_cls, "form": form, "name_form": name_form}
+    )
+
+
+@role_required(Role.OWNER)
+def store_settings_view(request, store_id: int):
+    try:
+        store = store_get(merchant=request.merchant, store_id=store_id)
+    except Store.DoesNotExist as exc:
+        raise Http404("No such store.") from exc
+    adapter_cls = get_adapter_class(store.kind)
+    action = request.POST.get("action") if request.method == "POST" else None
+    settings_form = StoreSettingsForm(
+        request.POST if action == "settings" else None, request.FILES if action == "settings" else None, instance=store
+    )
+    credentials_form = settings_form_class(adapter_cls, secrets_optional=True)(
+        request.POST if action == "credentials" else None, initial={**store.config}
+    )
+    status_form = StatusListsForm(
+        request.POST if action == "statuses" else None, initial=status_mapping_lists(store=store)
+    )
+    done = None
+    try:
+        if action == "settings" and settings_form.is_valid():
+            store_update_settings(store=store, values=settings_form.cleaned_data)
+            done = "Settings saved."
+        elif action == "credentials" and credentials_form.is_valid():
+            store_update_credentials(store=store, options=credentials_form.cleaned_data, check=True)
+            done = "Credentials checked and saved; imports resume where they stopped."
+        elif action == "statuses" and status_form.is_valid():
+            status_mappings_replace(store=store, lists=status_form.cleaned_data)
+            done = "Status mapping saved."
+        elif action in ("deactivate", "reactivate"):
+            store_set_active(store=store, active=action == "reactivate")
+            done = f"{store.name} is {'active' if store.is_active else 'deactivated'}."
+        elif action in ("sync", "resync"):
+            since = (timezone.now() - timedelta(days=7)).isoformat() if action == "resync" else None
+            import_orders_for_store.delay_on_commit(
+                store.pk, trigger="manual" if since is None else "backfill", since=since
+            )
+            done = "An import has been queued." if since is None else "The last 7 days will be imported again."
+    except ApplicationError as exc:
+        form = {"settings": settings_form, "credentials": credentials_form, "statuses": status_form}.get(action)
+        if form is not None:
+            _form_errors(form, exc)
+        else:
+            messages.error(request, exc.message)
+    if done:
+        messages.success(request, done)
+        return redirect("store-settings", store_id=store.pk)
+    return render(
+        request,
+        "channels/store_settings.html",
+        {
+            "store": store,
+            "adapter": adapter_cls,
+            "settings_form": settings_form,
+            "credentials_form": credentials_form,
+            "status_form": status_form,
+        },
+    )
