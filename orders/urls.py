@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("", views.order_list_view, name="home"),
     path("orders/<int:order_id>/", views.order_detail_view, name="order-detail"),
+    path("orders/<int:order_id>/<str:kind>.pdf", views.order_document_view, name="order-document"),
     path(
         "orders/<int:order_id>/marketplace-updates/<int:message_id>/<str:action>/",
         views.outbox_message_action_view,

@@ -1,15 +1,23 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shipping.accounts.decorators import merchant_required
+from shipping.accounts.models import Role
+from shipping.core.errors import ApplicationError
 
-from .models import Order, OutboxMessage
+from .forms import InternalNotesForm, LineIdentifierForm, ShipForm
+from .models import Order, OrderLine, OutboxMessage
 from .selectors import order_get, order_list, order_status_counts
+from .services.documents import active_shipment, label_render, packing_slip_render
+from .services.holds import order_hold, order_release_hold
 from .services.identifiers import order_line_identifiers
+from .services.order_edit import order_line_set_identifier, order_update_internal_notes
 from .services.outbox import outbox_mark_done_manually, outbox_retry
+from .services.shipments import shipment_create, shipped_quantities
 from .statuses import OrderStatus
 
 
@@ -29,15 +37,117 @@ def order_list_view(request):
     )
 
 
+EDITORS = {Role.OWNER, Role.STAFF}  # warehouse users see orders, print and ship
+
+
 @merchant_required
 def order_detail_view(request, order_id: int):
+    """The order page; its forms post back here so errors show in place."""
     try:
         order = order_get(merchant=request.merchant, order_id=order_id)
     except Order.DoesNotExist as exc:
         raise Http404("No such order.") from exc
+    action = request.POST.get("action") if request.method == "POST" else None
+    can_edit = request.membership.role in EDITORS
+    if action in ("notes", "identifier") and not can_edit:
+        raise PermissionDenied("Your role cannot change notes or IMEIs.")
+    shipped = shipped_quantities(order)
+    open_lines = [
+        (line, line.quantity - shipped.get(line.pk, 0))
+        for line in order.lines.all()
+        if line.removed_at is None
+        and line.cancelled_at is None
+        and not line.is_adjustment
+        and line.quantity - shipped.get(line.pk, 0) > 0
+    ]
+    notes_form = InternalNotesForm(
+        request.POST if action == "notes" else None, initial={"internal_notes": order.internal_notes}
+    )
+    ship_form = ShipForm(request.POST if action == "ship" else None, lines=open_lines)
+    identifier_errors: dict[int, str] = {}
+    done = None
+    try:
+        if action == "notes" and notes_form.is_valid():
+            order_update_internal_notes(order=order, notes=notes_form.cleaned_data["internal_notes"])
+            done = "Internal notes saved."
+        elif action == "identifier":
+            form = LineIdentifierForm(request.POST)
+            if form.is_valid():
+                line = order.lines.get(pk=form.cleaned_data["line"])
+                try:
+                    order_line_set_identifier(line=line, value=form.cleaned_data["identifier"])
+                    done = f"Saved for {line.sku or line.name}."
+                except ApplicationError as exc:
+                    identifier_errors[line.pk] = exc.message
+        elif action == "ship" and ship_form.is_valid():
+            data = ship_form.cleaned_data
+            shipment_create(
+                order=order,
+                carrier_code=data["carrier_code"],
+                service_code=data["service_code"],
+                tracking_number=data["tracking_number"],
+                generate_tracking=data["generate_tracking"],
+                quantities=ship_form.quantities() or None,
+                weight_grams=data["weight_grams"],
+                carrier_fee=data["carrier_fee"],
+                note_to_buyer=data["note_to_buyer"],
+                actor=request.user,
+            )
+            done = "Shipped."
+        elif action == "hold":
+            order_hold(order=order, reason=request.POST.get("reason", "")[:300], actor=request.user)
+            done = "Order on hold."
+        elif action == "release":
+            order_release_hold(order=order, actor=request.user)
+            done = "Order released from hold."
+    except ApplicationError as exc:
+        form = ship_form if action == "ship" else notes_form if action == "notes" else None
+        if form is not None:
+            for problem in [exc.message, *[p for ps in (exc.field_errors or {}).values() for p in ps]]:
+                form.add_error(None, problem)
+        else:
+            messages.error(request, exc.message)
+    except OrderLine.DoesNotExist as exc:
+        raise Http404("No such line.") from exc
+    if done:
+        messages.success(request, done)
+        return redirect("order-detail", order_id=order.pk)
     identifiers = {item.line.pk: item for item in order_line_identifiers(order=order)}
-    rows = [(line, identifiers.get(line.pk)) for line in order.lines.all()]
-    return render(request, "orders/order_detail.html", {"order": order, "rows": rows})
+    rows = [(line, identifiers.get(line.pk), identifier_errors.get(line.pk)) for line in order.lines.all()]
+    return render(
+        request,
+        "orders/order_detail.html",
+        {
+            "order": order,
+            "rows": rows,
+            "can_edit": can_edit,
+            "notes_form": notes_form,
+            "ship_form": ship_form,
+            "requires_serials": order.store.requires_serials,
+        },
+    )
+
+
+@merchant_required
+def order_document_view(request, order_id: int, kind: str):
+    """The order's label (of its active shipment) or packing slip, rendered now and kept for reprint."""
+    try:
+        order = order_get(merchant=request.merchant, order_id=order_id)
+    except Order.DoesNotExist as exc:
+        raise Http404("No such order.") from exc
+    try:
+        if kind == "label":
+            document = label_render(shipment=active_shipment(order))
+        elif kind == "packing-slip":
+            document = packing_slip_render(order=order)
+        else:
+            raise Http404("No such document.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("order-detail", order_id=order.pk)
+    return FileResponse(
+        document.file.open("rb"), content_type="application/pdf", filename=f"{kind}-{order.order_number}.pdf"
+    )
 
 
 @require_POST

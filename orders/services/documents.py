@@ -106,7 +106,7 @@ def packing_slip_data(order: Order) -> PackingSlipData:
     )
 
 
-def _active_shipment(order: Order) -> Shipment:
+def active_shipment(order: Order) -> Shipment:
     shipment = next((s for s in order.shipments.all() if s.voided_at is None), None)
     if shipment is None:
         raise ApplicationError(f"Order {order.order_number} has no shipment yet: mark it shipped to print its label.")
@@ -178,9 +178,7 @@ def _render_chunk(batch: PrintBatch, orders: list[Order]) -> tuple[bytes | None,
     for order in orders:
         try:
             data.append(
-                label_data(_active_shipment(order))
-                if batch.kind == PrintBatch.Kind.LABELS
-                else packing_slip_data(order)
+                label_data(active_shipment(order)) if batch.kind == PrintBatch.Kind.LABELS else packing_slip_data(order)
             )
         except ApplicationError as exc:
             errors[str(order.pk)] = f"{order.order_number}: {exc.message}"
