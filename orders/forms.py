@@ -55,3 +55,32 @@ class ShipForm(forms.Form):
 
     def quantities(self) -> dict[int, int]:
         return {line.pk: self.cleaned_data[name] for line, name in self.line_fields if self.cleaned_data.get(name)}
+
+
+class OrderFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        help_text="Order number, customer, email, SKU, tracking number or IMEI",
+    )
+    store = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Store")
+    carrier = forms.ChoiceField(required=False, choices=[("", "Any carrier"), *[(c.code, c.name) for c in CARRIERS]])
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, stores=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].choices = [("", "All stores"), *[(s.pk, s.name) for s in stores]]
+
+
+class BulkActionForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("labels", "Print labels"), ("packing_slips", "Print packing slips"), ("hold", "Hold")]
+    )
+    orders = forms.TypedMultipleChoiceField(coerce=int, choices=())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any ids: the service checks they are this merchant's.
+        self.fields["orders"].valid_value = lambda value: str(value).isdigit()

@@ -1,17 +1,29 @@
 """Every read of orders, scoped to the merchant, with the joins its callers need."""
 
-from django.db.models import Count, QuerySet
+from datetime import date
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from shipping.accounts.models import Merchant
 
-from .models import Order, OutboxMessage
+from .models import Order, OrderLine, OutboxMessage, PrintBatch, Shipment
 from .statuses import OrderStatus
 
 
 def order_list(
-    *, merchant: Merchant, status: str | None = None, store_id: int | None = None, search: str = ""
+    *,
+    merchant: Merchant,
+    status: str | None = None,
+    store_id: int | None = None,
+    search: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    carrier_code: str = "",
 ) -> QuerySet[Order]:
-    """The orders grid: a constant number of queries whatever the page length."""
+    """The orders grid: a constant number of queries whatever the page length.
+
+    Search covers order number, customer name and email, SKU, tracking number and IMEI / serial.
+    """
     qs = (
         Order.objects.filter(merchant=merchant)
         .select_related("store")
@@ -22,8 +34,26 @@ def order_list(
         qs = qs.filter(status=status)
     if store_id:
         qs = qs.filter(store_id=store_id)
+    if date_from:
+        qs = qs.filter(order_date__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(order_date__date__lte=date_to)
+    if carrier_code:
+        qs = qs.filter(
+            Exists(Shipment.objects.filter(order=OuterRef("pk"), carrier_code=carrier_code, voided_at__isnull=True))
+        )
     if search:
-        qs = qs.filter(order_number__istartswith=search) | qs.filter(customer_name__icontains=search)
+        lines = OrderLine.objects.filter(order=OuterRef("pk")).filter(
+            Q(sku__iexact=search) | Q(imei=search) | Q(serial_number__iexact=search)
+        )
+        shipments = Shipment.objects.filter(order=OuterRef("pk"), tracking_number__iexact=search)
+        qs = qs.filter(
+            Q(order_number__istartswith=search)
+            | Q(customer_name__icontains=search)
+            | Q(customer_email__iexact=search)
+            | Exists(lines)
+            | Exists(shipments)
+        )
     return qs
 
 
@@ -51,3 +81,12 @@ def order_for_outbound(*, order_id: int) -> Order:
 
 def outbox_failed_for_order(*, order: Order) -> QuerySet[OutboxMessage]:
     return order.outbox_messages.filter(status=OutboxMessage.Status.FAILED)
+
+
+def print_batch_get(*, merchant: Merchant, batch_id: int) -> PrintBatch:
+    return PrintBatch.objects.get(merchant=merchant, pk=batch_id)
+
+
+def store_choices(*, merchant: Merchant):
+    """The merchant's stores for filters (orders never imports channels; the relation is enough)."""
+    return merchant.stores.only("pk", "name").order_by("name")

@@ -9,10 +9,10 @@ from shipping.accounts.decorators import merchant_required
 from shipping.accounts.models import Role
 from shipping.core.errors import ApplicationError
 
-from .forms import InternalNotesForm, LineIdentifierForm, ShipForm
-from .models import Order, OrderLine, OutboxMessage
-from .selectors import order_get, order_list, order_status_counts
-from .services.documents import active_shipment, label_render, packing_slip_render
+from .forms import BulkActionForm, InternalNotesForm, LineIdentifierForm, OrderFilterForm, ShipForm
+from .models import Order, OrderLine, OutboxMessage, PrintBatch
+from .selectors import order_get, order_list, order_status_counts, print_batch_get, store_choices
+from .services.documents import active_shipment, label_render, packing_slip_render, print_batch_create
 from .services.holds import order_hold, order_release_hold
 from .services.identifiers import order_line_identifiers
 from .services.order_edit import order_line_set_identifier, order_update_internal_notes
@@ -26,15 +26,74 @@ def order_list_view(request):
     status = request.GET.get("status") or OrderStatus.AWAITING_SHIPMENT
     if status not in OrderStatus.values and status != "all":
         status = OrderStatus.AWAITING_SHIPMENT
+    filters = OrderFilterForm(request.GET or None, stores=store_choices(merchant=request.merchant))
+    criteria = filters.cleaned_data if filters.is_valid() else {}
     orders = order_list(
-        merchant=request.merchant, status=None if status == "all" else status, search=request.GET.get("q", "").strip()
+        merchant=request.merchant,
+        status=None if status == "all" else status,
+        search=(criteria.get("q") or "").strip(),
+        store_id=criteria.get("store"),
+        carrier_code=criteria.get("carrier") or "",
+        date_from=criteria.get("date_from"),
+        date_to=criteria.get("date_to"),
     )
     page = Paginator(orders, 50).get_page(request.GET.get("page"))
     counts = order_status_counts(merchant=request.merchant)
     tabs = [(value, label, counts[value]) for value, label in OrderStatus.choices]
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("status", None)
     return render(
-        request, "orders/order_list.html", {"page": page, "tabs": tabs, "status": status, "q": request.GET.get("q", "")}
+        request,
+        "orders/order_list.html",
+        {
+            "page": page,
+            "tabs": tabs,
+            "status": status,
+            "filters": filters,
+            "query": query.urlencode(),
+        },
     )
+
+
+@require_POST
+@merchant_required
+def order_bulk_view(request):
+    """Select many -> print labels, print packing slips, or hold."""
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Select at least one order and an action.")
+        return redirect(request.POST.get("next") or "home")
+    action, ids = form.cleaned_data["action"], form.cleaned_data["orders"]
+    try:
+        if action == "hold":
+            held = 0
+            for order in order_list(merchant=request.merchant).filter(pk__in=ids):
+                try:
+                    order_hold(order=order, reason="Held from the orders grid", actor=request.user)
+                    held += 1
+                except ApplicationError as exc:
+                    messages.warning(request, f"{order.order_number}: {exc.message}")
+            messages.success(request, f"{held} order(s) on hold.")
+            return redirect(request.POST.get("next") or "home")
+        batch = print_batch_create(merchant=request.merchant, kind=action, order_ids=ids, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(request.POST.get("next") or "home")
+    return redirect("print-batch", batch_id=batch.pk)
+
+
+@merchant_required
+def print_batch_view(request, batch_id: int):
+    try:
+        batch = print_batch_get(merchant=request.merchant, batch_id=batch_id)
+    except PrintBatch.DoesNotExist as exc:
+        raise Http404("No such batch.") from exc
+    if request.GET.get("download") and batch.file:
+        return FileResponse(
+            batch.file.open("rb"), content_type="application/pdf", filename=f"{batch.kind}-{batch.pk}.pdf"
+        )
+    return render(request, "orders/print_batch.html", {"batch": batch})
 
 
 EDITORS = {Role.OWNER, Role.STAFF}  # warehouse users see orders, print and ship
