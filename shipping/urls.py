@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.urls import include, path
 
+from shipping.accounts.views import team_view
+
 
 @login_not_required
 def healthz(request):
@@ -15,6 +17,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
+    path("team/", team_view, name="team"),
     path("stores/", include("channels.urls")),
     path("", include("orders.urls")),
 ]

@@ -58,3 +58,24 @@ def api_key_authenticate(*, key: str, secret: str) -> ApiKey | None:
         return None
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
     return api_key
+
+
+@transaction.atomic
+def member_add(*, merchant: Merchant, email: str, role: str, password: str) -> Membership:
+    """Add a person to the merchant's team with a first password they change after logging in."""
+    email = email.strip().lower()
+    if role not in Role.values:
+        raise ApplicationError(f"Unknown role {role!r}.", field_errors={"role": ["Choose a role."]})
+    user_model = get_user_model()
+    if user_model.objects.filter(username=email).exists():
+        raise ApplicationError(f"{email} already has a login.", field_errors={"email": ["Already has a login."]})
+    user = user_model.objects.create_user(username=email, email=email, password=password)
+    return Membership.objects.create(user=user, merchant=merchant, role=role)
+
+
+def api_key_revoke(*, merchant: Merchant, key_id: int) -> ApiKey:
+    api_key = ApiKey.objects.get(merchant=merchant, pk=key_id)
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
