@@ -8,11 +8,13 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3 python; do \
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 ARGS  ?=
 
 .PHONY: run test lint check venv clean
 
-run: $(STAMP)
+# The demo needs only the app's own dependencies (a quicker first install than the test tools).
+run: $(RUN_STAMP)
 	$(PY) scripts/run_demo.py
 
 test: $(STAMP)
@@ -28,7 +30,7 @@ check: $(STAMP)
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+define MAKE_VENV
 	@if ! $(PY) -c '' 2>/dev/null; then \
 		if [ -z "$(PYTHON)" ]; then echo "error: Python 3.11 or newer is needed (none found on PATH)" >&2; exit 1; fi; \
 		echo "creating $(VENV) with $(PYTHON)"; \
@@ -36,8 +38,17 @@ $(STAMP): pyproject.toml
 			echo "error: '$(PYTHON) -m venv' failed (on Debian/Ubuntu: apt install python3-venv)" >&2; exit 1; }; \
 	fi
 	@echo "installing the project and its dependencies into $(VENV) (the first time takes a minute)"
+endef
+
+$(STAMP): pyproject.toml
+	$(MAKE_VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -e '.[test,dev]'
-	@touch $(STAMP)
+	@touch $(STAMP) $(RUN_STAMP)
+
+$(RUN_STAMP): pyproject.toml
+	$(MAKE_VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -e .
+	@touch $(RUN_STAMP)
 
 # Removes local state (demo database, broker files, secrets, caches); keeps .venv.
 clean:

@@ -32,6 +32,7 @@ BM_TOKEN = "ZGVtby1iYWNrbWFya2V0LXRva2Vu"  # the sandbox's demo token; never a r
 LM_STORE_NAME = "Listing Mirror (sandbox)"
 LM_PASSWORD = "demo-listing-mirror-password"  # the sandbox's generated-style password; never a real one
 STOP_TIMEOUT = 10.0
+FIRST_IMPORTS: list[str] = []  # stores connected just now; imported once the processes are up
 
 _print_lock = threading.Lock()
 
@@ -132,12 +133,7 @@ def connect_once(env: dict[str, str], name: str, channel_args: tuple[str, ...]) 
         )
         if not store_id:
             fail("connect_store printed no store id")
-        say("==> First import (the worker imports new orders every few minutes)")
-        result = subprocess.run(  # noqa: S603 (fixed argv)
-            [PY, "manage.py", "import_orders", "--store", store_id], cwd=ROOT, env=env, check=False
-        )
-        if result.returncode != 0:
-            say("run_demo: the first import failed; the worker will try again")
+        FIRST_IMPORTS.append(store_id)  # imported beside the web server, so the login page comes up sooner
     else:
         fail(f"could not tell whether the demo store exists (got {exists!r})")
 
@@ -314,6 +310,12 @@ def main() -> int:
             break
         children.append(Child(name, cmd, env))
 
+    # One-off first imports of newly connected stores; the worker keeps importing after that.
+    oneshots = [
+        Child("import", [PY, "manage.py", "import_orders", "--store", store_id], env)
+        for store_id in FIRST_IMPORTS
+        if not stop.is_set()
+    ]
     exit_code = 0
     announced = False
     started = time.monotonic()
@@ -333,7 +335,7 @@ def main() -> int:
 
     if received:
         say(f"\nrun_demo: {signal.Signals(received[0]).name} received; stopping every process")
-    stop_all(children, forced=forced)
+    stop_all(children + oneshots, forced=forced)
     say("run_demo: all processes stopped")
     return exit_code
 
