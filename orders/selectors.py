@@ -1,6 +1,6 @@
 """Every read of orders, scoped to the merchant, with the joins its callers need."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
@@ -90,3 +90,31 @@ def print_batch_get(*, merchant: Merchant, batch_id: int) -> PrintBatch:
 def store_choices(*, merchant: Merchant):
     """The merchant's stores for filters (orders never imports channels; the relation is enough)."""
     return merchant.stores.only("pk", "name").order_by("name")
+
+
+def dashboard_figures(*, merchant: Merchant, days: int = 30) -> dict:
+    """Orders per status and per store, and orders imported per day over the last `days` days."""
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    per_day = dict(
+        Order.objects.filter(merchant=merchant, created_at__date__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    series = [(start + timedelta(days=i), per_day.get(start + timedelta(days=i), 0)) for i in range(days)]
+    per_store = list(
+        Order.objects.filter(merchant=merchant).values("store__name").annotate(n=Count("id")).order_by("-n")
+    )
+    return {"per_status": order_status_counts(merchant=merchant), "per_store": per_store, "per_day": series}
+
+
+def store_list_for_dashboard(*, merchant: Merchant):
+    """Stores with their open issue counts (through the relation; orders does not import channels)."""
+    return merchant.stores.annotate(
+        open_issue_count=Count("sync_issues", filter=Q(sync_issues__status="open"))
+    ).order_by("name")

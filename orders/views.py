@@ -11,7 +11,15 @@ from shipping.core.errors import ApplicationError
 
 from .forms import BulkActionForm, InternalNotesForm, LineIdentifierForm, OrderFilterForm, ShipForm
 from .models import Order, OrderLine, OutboxMessage, PrintBatch
-from .selectors import order_get, order_list, order_status_counts, print_batch_get, store_choices
+from .selectors import (
+    dashboard_figures,
+    order_get,
+    order_list,
+    order_status_counts,
+    print_batch_get,
+    store_choices,
+    store_list_for_dashboard,
+)
 from .services.documents import active_shipment, label_render, packing_slip_render, print_batch_create
 from .services.holds import order_hold, order_release_hold
 from .services.identifiers import order_line_identifiers
@@ -227,3 +235,25 @@ def outbox_message_action_view(request, order_id: int, message_id: int, action: 
     else:
         raise Http404("Unknown action.")
     return redirect("order-detail", order_id=order.pk)
+
+
+@merchant_required
+def dashboard_view(request):
+    figures = dashboard_figures(merchant=request.merchant)
+    peak = max((n for _, n in figures["per_day"]), default=0) or 1
+    bars = [
+        {"day": day, "n": n, "x": i * 20, "height": round(n / peak * 120), "y": 130 - round(n / peak * 120)}
+        for i, (day, n) in enumerate(figures["per_day"])
+    ]
+    stores = store_list_for_dashboard(merchant=request.merchant)
+    return render(
+        request,
+        "orders/dashboard.html",
+        {
+            "figures": figures,
+            "bars": bars,
+            "peak": peak,
+            "statuses": OrderStatus.choices,
+            "attention": [s for s in stores if s.needs_new_credentials or s.open_issue_count or not s.is_active],
+        },
+    )
