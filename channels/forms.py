@@ -9,6 +9,7 @@ from orders.statuses import OrderStatus
 
 from .base import BaseChannelAdapter
 from .models import Store
+from .services.stores import SETTINGS_FIELDS
 
 LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 LOGO_MAX_BYTES = 1024 * 1024
@@ -46,15 +47,7 @@ class StoreNameForm(forms.Form):
 class StoreSettingsForm(forms.ModelForm):
     class Meta:
         model = Store
-        fields = [
-            "name",
-            "company_name",
-            "logo",
-            "notify_customer_on_shipment",
-            "notify_customer_on_delivery",
-            "import_interval_minutes",
-            "auto_accept",
-        ]
+        fields = list(SETTINGS_FIELDS)
         labels = {
             "company_name": "Company name on packing slips and emails",
             "notify_customer_on_shipment": "Email the customer when an order ships",

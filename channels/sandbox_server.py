@@ -12,6 +12,35 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar, Self
 
 
+class SandboxHandler(BaseHTTPRequestHandler):
+    """Routes every method to ``_dispatch(method)``; quiet logs; keep-alive like a real front end."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes; don't wait for delayed ACKs
+    banner: ClassVar[str] = ""  # what the Server header says (e.g. "cloudflare", "Apache")
+
+    def version_string(self) -> str:
+        return self.banner
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        raise NotImplementedError
+
+
 class SandboxServer:
     handler_class: ClassVar[type[BaseHTTPRequestHandler]]
     thread_name: ClassVar[str] = "sandbox"

@@ -1,10 +1,10 @@
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shipping.accounts.decorators import merchant_required
 from shipping.core.errors import ApplicationError, RemoteError
+from shipping.core.views import get_or_404
 
 from .models import Store, SyncIssue
 from .selectors import channel_call_list, store_get, store_list, sync_issue_get, sync_issue_list, sync_run_list
@@ -13,10 +13,7 @@ from .tasks import import_orders_for_store
 
 
 def _store_or_404(request, store_id: int) -> Store:
-    try:
-        return store_get(merchant=request.merchant, store_id=store_id)
-    except Store.DoesNotExist as exc:
-        raise Http404("No such store.") from exc
+    return get_or_404(store_get, merchant=request.merchant, store_id=store_id)
 
 
 @merchant_required
@@ -52,10 +49,7 @@ def store_sync_view(request, store_id: int):
 @require_POST
 @merchant_required
 def sync_issue_retry_view(request, issue_id: int):
-    try:
-        issue = sync_issue_get(merchant=request.merchant, issue_id=issue_id)
-    except SyncIssue.DoesNotExist as exc:
-        raise Http404("No such issue.") from exc
+    issue = get_or_404(sync_issue_get, merchant=request.merchant, issue_id=issue_id)
     try:
         issue = sync_issue_retry(issue=issue)
     except (ApplicationError, RemoteError) as exc:

@@ -10,10 +10,10 @@ from django.utils import timezone
 from shipping.accounts.decorators import role_required
 from shipping.accounts.models import Role
 from shipping.core.errors import ApplicationError
+from shipping.core.views import get_or_404
 
 from .base import ChannelKind
 from .forms import StatusListsForm, StoreNameForm, StoreSettingsForm, settings_form_class
-from .models import Store
 from .registry import UnknownChannel, get_adapter_class
 from .selectors import store_get
 from .services.status_mappings import status_mapping_lists, status_mappings_replace
@@ -74,10 +74,7 @@ def store_connect_view(request, kind: str):
 
 @role_required(Role.OWNER)
 def store_settings_view(request, store_id: int):
-    try:
-        store = store_get(merchant=request.merchant, store_id=store_id)
-    except Store.DoesNotExist as exc:
-        raise Http404("No such store.") from exc
+    store = get_or_404(store_get, merchant=request.merchant, store_id=store_id)
     adapter_cls = get_adapter_class(store.kind)
     action = request.POST.get("action") if request.method == "POST" else None
     settings_form = StoreSettingsForm(

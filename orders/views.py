@@ -8,9 +8,10 @@ from django.views.decorators.http import require_POST
 from shipping.accounts.decorators import merchant_required
 from shipping.accounts.models import Role
 from shipping.core.errors import ApplicationError
+from shipping.core.views import get_or_404
 
 from .forms import BulkActionForm, InternalNotesForm, LineIdentifierForm, OrderFilterForm, ShipForm
-from .models import Order, OrderLine, OutboxMessage, PrintBatch
+from .models import Order, OrderLine, OutboxMessage
 from .selectors import (
     dashboard_figures,
     order_get,
@@ -21,7 +22,7 @@ from .selectors import (
     store_list_for_dashboard,
 )
 from .services.documents import active_shipment, label_render, packing_slip_render, print_batch_create
-from .services.holds import order_hold, order_release_hold
+from .services.holds import order_hold, order_release_hold, orders_hold_many
 from .services.identifiers import order_line_identifiers
 from .services.order_edit import order_line_set_identifier, order_update_internal_notes
 from .services.outbox import outbox_mark_done_manually, outbox_retry
@@ -75,13 +76,10 @@ def order_bulk_view(request):
     action, ids = form.cleaned_data["action"], form.cleaned_data["orders"]
     try:
         if action == "hold":
-            held = 0
-            for order in order_list(merchant=request.merchant).filter(pk__in=ids):
-                try:
-                    order_hold(order=order, reason="Held from the orders grid", actor=request.user)
-                    held += 1
-                except ApplicationError as exc:
-                    messages.warning(request, f"{order.order_number}: {exc.message}")
+            held, refused = orders_hold_many(merchant=request.merchant, order_ids=ids,
+                                             reason="Held from the orders grid", actor=request.user)
+            for reason in refused:
+                messages.warning(request, reason)
             messages.success(request, f"{held} order(s) on hold.")
             return redirect(request.POST.get("next") or "home")
         batch = print_batch_create(merchant=request.merchant, kind=action, order_ids=ids, actor=request.user)
@@ -93,10 +91,7 @@ def order_bulk_view(request):
 
 @merchant_required
 def print_batch_view(request, batch_id: int):
-    try:
-        batch = print_batch_get(merchant=request.merchant, batch_id=batch_id)
-    except PrintBatch.DoesNotExist as exc:
-        raise Http404("No such batch.") from exc
+    batch = get_or_404(print_batch_get, merchant=request.merchant, batch_id=batch_id)
     if request.GET.get("download") and batch.file:
         return FileResponse(
             batch.file.open("rb"), content_type="application/pdf", filename=f"{batch.kind}-{batch.pk}.pdf"
@@ -110,10 +105,7 @@ EDITORS = {Role.OWNER, Role.STAFF}  # warehouse users see orders, print and ship
 @merchant_required
 def order_detail_view(request, order_id: int):
     """The order page; its forms post back here so errors show in place."""
-    try:
-        order = order_get(merchant=request.merchant, order_id=order_id)
-    except Order.DoesNotExist as exc:
-        raise Http404("No such order.") from exc
+    order = get_or_404(order_get, merchant=request.merchant, order_id=order_id)
     action = request.POST.get("action") if request.method == "POST" else None
     can_edit = request.membership.role in EDITORS
     if action in ("notes", "identifier") and not can_edit:
@@ -198,10 +190,7 @@ def order_detail_view(request, order_id: int):
 @merchant_required
 def order_document_view(request, order_id: int, kind: str):
     """The order's label (of its active shipment) or packing slip, rendered now and kept for reprint."""
-    try:
-        order = order_get(merchant=request.merchant, order_id=order_id)
-    except Order.DoesNotExist as exc:
-        raise Http404("No such order.") from exc
+    order = get_or_404(order_get, merchant=request.merchant, order_id=order_id)
     try:
         if kind == "label":
             document = label_render(shipment=active_shipment(order))

@@ -80,3 +80,20 @@ def fake_order(order_id: str, *, minutes_ago: float = 30, status: str = "paid", 
     }
     record.update(overrides)
     return record
+
+
+@pytest.fixture
+def warehouse(merchant):
+    """The merchant's default ship-from address (labels need one)."""
+    from orders.models import Warehouse
+
+    return Warehouse.objects.create(
+        merchant=merchant,
+        name="Main",
+        is_default=True,
+        address_name="Acme Refurb",
+        address_street1="1 Dock Rd",
+        address_city="London",
+        address_postal_code="E16 2QY",
+        address_country="GB",
+    )

@@ -33,11 +33,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from ..sandbox_server import SandboxServer
+from ..sandbox_server import SandboxHandler, SandboxServer
 from . import sandbox_data as data
 from .sandbox_data import format_ts, is_valid_imei, parse_ts
 
@@ -791,33 +791,14 @@ def _parse_body(raw: bytes) -> Any:
         return text
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out as separate writes; don't wait for delayed ACKs
+class _Handler(SandboxHandler):
     server_version = "cloudflare"
     sys_version = ""
+    banner = "cloudflare"
     server: ThreadingHTTPServer
-
-    def version_string(self) -> str:
-        return "cloudflare"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
 
     def do_PATCH(self) -> None:
         self._dispatch("PATCH")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
         sandbox: BackMarketSandbox = self.server.sandbox  # type: ignore[attr-defined]

@@ -42,7 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ..sandbox_server import SandboxServer
+from ..sandbox_server import SandboxHandler, SandboxServer
 from . import sandbox_data as data
 
 DEFAULT_PATH = "/shipstation"
@@ -851,31 +851,12 @@ def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
     return handler.rfile.read(length) if length > 0 else b""
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+class _Handler(SandboxHandler):
+    banner = "Apache"
     server: ThreadingHTTPServer
-
-    def version_string(self) -> str:
-        return "Apache"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
 
     def do_HEAD(self) -> None:
         self._dispatch("HEAD")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
         sandbox: CustomStoreSandbox = self.server.sandbox  # type: ignore[attr-defined]

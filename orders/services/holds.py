@@ -54,3 +54,17 @@ def orders_release_expired_holds() -> int:
         order_release_hold(order=order, source=StatusSource.SYSTEM)
         released += 1
     return released
+
+
+def orders_hold_many(
+    *, merchant, order_ids: list[int], reason: str, actor: AbstractBaseUser | None = None
+) -> tuple[int, list[str]]:
+    """Hold each of the merchant's orders; returns how many were held and why the others were not."""
+    held, refused = 0, []
+    for order in Order.objects.filter(merchant=merchant, pk__in=order_ids):
+        try:
+            order_hold(order=order, reason=reason, actor=actor)
+            held += 1
+        except ApplicationError as exc:
+            refused.append(f"{order.order_number}: {exc.message}")
+    return held, refused

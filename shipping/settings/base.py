@@ -135,15 +135,15 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shipping@localhost")
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
 # --- channels ---------------------------------------------------------------------------------------
-CHANNEL_ADAPTERS = env.list(
-    "CHANNEL_ADAPTERS",
-    default=[
-        "channels.manual.ManualAdapter",
-        "channels.backmarket.adapter.BackMarketAdapter",
-        "channels.listingmirror.adapter.ListingMirrorAdapter",
-        "channels.listingmirror.adapter.CustomStoreAdapter",
-    ],
-)
+BUILTIN_CHANNEL_ADAPTERS = [
+    "channels.manual.ManualAdapter",
+    "channels.backmarket.adapter.BackMarketAdapter",
+    "channels.listingmirror.adapter.ListingMirrorAdapter",
+    "channels.listingmirror.adapter.CustomStoreAdapter",
+]
+# The demo and test marketplace; never registered in production.
+FAKE_CHANNEL_ADAPTER = "channels.fake.FakeAdapter"
+CHANNEL_ADAPTERS = env.list("CHANNEL_ADAPTERS", default=BUILTIN_CHANNEL_ADAPTERS)
 IMPORT_OVERLAP_MINUTES = env.int("IMPORT_OVERLAP_MINUTES", default=10)
 IMPORT_SETTLE_SECONDS = env.int("IMPORT_SETTLE_SECONDS", default=120)
 IMPORT_INITIAL_LOOKBACK_DAYS = env.int("IMPORT_INITIAL_LOOKBACK_DAYS", default=30)

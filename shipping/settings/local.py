@@ -5,19 +5,10 @@ import secrets
 from cryptography.fernet import Fernet
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+from .base import BUILTIN_CHANNEL_ADAPTERS, FAKE_CHANNEL_ADAPTER, VAR_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-CHANNEL_ADAPTERS = env.list(
-    "CHANNEL_ADAPTERS",
-    default=[
-        "channels.manual.ManualAdapter",
-        "channels.backmarket.adapter.BackMarketAdapter",
-        "channels.listingmirror.adapter.ListingMirrorAdapter",
-        "channels.listingmirror.adapter.CustomStoreAdapter",
-        "channels.fake.FakeAdapter",
-    ],
-)
+CHANNEL_ADAPTERS = env.list("CHANNEL_ADAPTERS", default=[*BUILTIN_CHANNEL_ADAPTERS, FAKE_CHANNEL_ADAPTER])
 
 
 def _local_secret(name: str, make) -> str:

@@ -1,19 +1,13 @@
 """Tests: the embedded default, or PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+from .base import BUILTIN_CHANNEL_ADAPTERS, DATABASES, FAKE_CHANNEL_ADAPTER, VAR_DIR
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-" + "x" * 20
 FIELD_ENCRYPTION_KEYS = ["3nY0Tw-ypbN6Gb1n7qoHqm4S5mBrvlNgE5sYUGQLbV8="]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CHANNEL_ADAPTERS = [
-    "channels.manual.ManualAdapter",
-    "channels.backmarket.adapter.BackMarketAdapter",
-    "channels.listingmirror.adapter.ListingMirrorAdapter",
-    "channels.listingmirror.adapter.CustomStoreAdapter",
-    "channels.fake.FakeAdapter",
-]
+CHANNEL_ADAPTERS = [*BUILTIN_CHANNEL_ADAPTERS, FAKE_CHANNEL_ADAPTER]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -5,7 +5,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from orders.models import Order, PrintBatch, Warehouse
+from orders.models import Order, PrintBatch
 from orders.services.documents import label_render, packing_slip_render, print_batch_create, print_batch_render
 from orders.services.shipments import shipment_create
 from shipping.core.errors import ApplicationError
@@ -21,20 +21,6 @@ def pages(field_file) -> list[str]:
         return [page.extract_text() for page in PdfReader(io.BytesIO(field_file.read())).pages]
     finally:
         field_file.close()
-
-
-@pytest.fixture
-def warehouse(merchant):
-    return Warehouse.objects.create(
-        merchant=merchant,
-        name="Main",
-        is_default=True,
-        address_name="Acme Refurb",
-        address_street1="1 Dock Rd",
-        address_city="London",
-        address_postal_code="E16 2QY",
-        address_country="GB",
-    )
 
 
 @pytest.fixture

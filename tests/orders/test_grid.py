@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from orders.models import Order, PrintBatch, Warehouse
+from orders.models import Order, PrintBatch
 from orders.services.shipments import shipment_create
 from tests.factories import MembershipFactory
 from tests.orders.test_shipments import make_order
@@ -14,16 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def orders(store, merchant):
-    Warehouse.objects.create(
-        merchant=merchant,
-        name="Main",
-        is_default=True,
-        address_name="Acme",
-        address_street1="1 Dock Rd",
-        address_city="London",
-        address_country="GB",
-    )
+def orders(store, merchant, warehouse):
     first = make_order(store, ("IPH13", 1), external_id="1")
     second = make_order(store, ("PXL7", 1), external_id="2")
     Order.objects.filter(pk=first.pk).update(customer_name="Zofia Wójcik", customer_email="zofia@example.com")

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from orders.models import Order, Warehouse
+from orders.models import Order
 from shipping.accounts.models import Role
 from tests.factories import MembershipFactory, StoreFactory
 from tests.orders.test_shipments import IMEI_A, make_order
@@ -12,16 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def bm_order(merchant):
-    Warehouse.objects.create(
-        merchant=merchant,
-        name="Main",
-        is_default=True,
-        address_name="Acme",
-        address_street1="1 Dock Rd",
-        address_city="London",
-        address_country="GB",
-    )
+def bm_order(merchant, warehouse):
     return make_order(StoreFactory(merchant=merchant, kind="back_market"), ("IPH13", 1))
 
 
