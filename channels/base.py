@@ -299,6 +299,8 @@ class BaseChannelAdapter:
 
     kind: ClassVar[str]
     label: ClassVar[str]
+    # Templates get the class (for its label and kind); without this they would call it, i.e. instantiate it.
+    do_not_call_in_templates: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     settings_fields: ClassVar[tuple[SettingField, ...]] = ()
     # external status -> our status; seeded into StatusMapping for each new store.

@@ -41,6 +41,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         raise NotImplementedError
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default listen backlog (5) refuses bursts of concurrent clients
+
+
 class SandboxServer:
     handler_class: ClassVar[type[BaseHTTPRequestHandler]]
     thread_name: ClassVar[str] = "sandbox"
@@ -58,8 +63,7 @@ class SandboxServer:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = ThreadingHTTPServer((self.host, self.port), self.handler_class)
-        server.daemon_threads = True
+        server = _Server((self.host, self.port), self.handler_class)
         server.sandbox = self  # type: ignore[attr-defined]
         self._server = server
         self.port = server.server_address[1]

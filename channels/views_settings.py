@@ -114,7 +114,8 @@ def store_settings_view(request, store_id: int):
             messages.error(request, exc.message)
     if done:
         messages.success(request, done)
-        return redirect("store-settings", store_id=store.pk)
+        # After "sync now" the sync log is where the run shows up.
+        return redirect("store-detail" if action in ("sync", "resync") else "store-settings", store_id=store.pk)
     return render(
         request,
         "channels/store_settings.html",

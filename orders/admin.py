@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import Label, Order, OrderLine, OrderStatusChange, OutboxMessage, Shipment, ShipmentLine
+from .models import (
+    Label,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    OutboxMessage,
+    Shipment,
+    ShipmentLine,
+    Webhook,
+    WebhookDelivery,
+)
 
 
 class OrderLineInline(admin.TabularInline):
@@ -91,3 +101,17 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_display = ["kind", "store", "order", "status", "attempts", "next_attempt_at", "delivered_at"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["merchant", "store", "order", "shipment"]
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = ["id", "merchant", "event", "target_url", "active", "created_at"]
+    list_filter = ["event", "active"]
+    exclude = ["signing_secret"]  # the signing secret is shown once, at subscribe; never here
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "webhook", "status", "attempts", "last_status_code", "created_at", "delivered_at"]
+    list_filter = ["status"]
+    readonly_fields = ["webhook", "batch_id", "object_ids", "resource_url", "created_at", "delivered_at"]

@@ -76,9 +76,18 @@ class OrderFilterForm(forms.Form):
 
 class BulkActionForm(forms.Form):
     action = forms.ChoiceField(
-        choices=[("labels", "Print labels"), ("packing_slips", "Print packing slips"), ("hold", "Hold")]
+        choices=[
+            ("labels", "Print labels"),
+            ("packing_slips", "Print packing slips"),
+            ("ship", "Mark shipped"),
+            ("hold", "Hold"),
+        ]
     )
     orders = forms.TypedMultipleChoiceField(coerce=int, choices=())
+    # Only for "mark shipped": carriers whose tracking numbers the app makes.
+    carrier_code = forms.ChoiceField(
+        required=False, label="Ship with", choices=[(c.code, c.name) for c in CARRIERS if c.self_labelled]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,8 +1,8 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from shipping.accounts.decorators import merchant_required
@@ -11,11 +11,12 @@ from shipping.core.errors import ApplicationError
 from shipping.core.views import get_or_404
 
 from .forms import BulkActionForm, InternalNotesForm, LineIdentifierForm, OrderFilterForm, ShipForm
-from .models import Order, OrderLine, OutboxMessage
+from .models import Order, OrderLine, OutboxMessage, Shipment
 from .selectors import (
+    ORDER_SORT_DEFAULT,
     dashboard_figures,
     order_get,
-    order_list,
+    order_list_page,
     order_status_counts,
     print_batch_get,
     store_choices,
@@ -23,10 +24,11 @@ from .selectors import (
 )
 from .services.documents import active_shipment, label_render, packing_slip_render, print_batch_create
 from .services.holds import order_hold, order_release_hold, orders_hold_many
-from .services.identifiers import order_line_identifiers
+from .services.identifiers import identifier_feedback, order_line_identifiers
+from .services.notifications import shipment_email_resend
 from .services.order_edit import order_line_set_identifier, order_update_internal_notes
 from .services.outbox import outbox_mark_done_manually, outbox_retry
-from .services.shipments import shipment_create, shipped_quantities
+from .services.shipments import orders_ship_many, shipment_create, shipped_quantities
 from .statuses import OrderStatus
 
 
@@ -37,7 +39,7 @@ def order_list_view(request):
         status = OrderStatus.AWAITING_SHIPMENT
     filters = OrderFilterForm(request.GET or None, stores=store_choices(merchant=request.merchant))
     criteria = filters.cleaned_data if filters.is_valid() else {}
-    orders = order_list(
+    page = order_list_page(
         merchant=request.merchant,
         status=None if status == "all" else status,
         search=(criteria.get("q") or "").strip(),
@@ -45,13 +47,32 @@ def order_list_view(request):
         carrier_code=criteria.get("carrier") or "",
         date_from=criteria.get("date_from"),
         date_to=criteria.get("date_to"),
+        sort=request.GET.get("sort"),
+        cursor=request.GET.get("cursor", ""),
     )
-    page = Paginator(orders, 50).get_page(request.GET.get("page"))
     counts = order_status_counts(merchant=request.merchant)
     tabs = [(value, label, counts[value]) for value, label in OrderStatus.choices]
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("status", None)
+    # Tabs, headers and pager keep the filters; headers set their own sort; only the pager has a cursor.
+    filter_query = request.GET.copy()
+    for name in ("status", "sort", "cursor", "page"):
+        filter_query.pop(name, None)
+    query = filter_query.copy()
+    if page.sort != ORDER_SORT_DEFAULT:
+        query["sort"] = page.sort
+    columns = [
+        ("order_number", "Order"),
+        ("store", "Store"),
+        ("order_date", "Date"),
+        ("customer", "Customer"),
+        (None, "Ship to"),
+        (None, "Items"),
+        ("total", "Total"),
+        ("status" if status == "all" else None, "Status"),  # one status per tab: nothing to sort there
+    ]
+    headers = [
+        {"label": label, "sort": key and page.sort_toggle(key), "aria_sort": key and page.aria_sort(key)}
+        for key, label in columns
+    ]
     return render(
         request,
         "orders/order_list.html",
@@ -60,9 +81,22 @@ def order_list_view(request):
             "tabs": tabs,
             "status": status,
             "filters": filters,
+            "headers": headers,
             "query": query.urlencode(),
+            "filter_query": filter_query.urlencode(),
+            "bulk_carriers": BulkActionForm.base_fields["carrier_code"].choices,
         },
     )
+
+
+def _back_to_grid(request):
+    """Back where the grid was (its tab, filters and page); only ever a path on this site."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return redirect("home")
 
 
 @require_POST
@@ -72,20 +106,30 @@ def order_bulk_view(request):
     form = BulkActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Select at least one order and an action.")
-        return redirect(request.POST.get("next") or "home")
+        return _back_to_grid(request)
     action, ids = form.cleaned_data["action"], form.cleaned_data["orders"]
     try:
         if action == "hold":
-            held, refused = orders_hold_many(merchant=request.merchant, order_ids=ids,
-                                             reason="Held from the orders grid", actor=request.user)
+            held, refused = orders_hold_many(
+                merchant=request.merchant, order_ids=ids, reason="Held from the orders grid", actor=request.user
+            )
             for reason in refused:
                 messages.warning(request, reason)
             messages.success(request, f"{held} order(s) on hold.")
-            return redirect(request.POST.get("next") or "home")
+            return _back_to_grid(request)
+        if action == "ship":
+            shipped, refused = orders_ship_many(
+                merchant=request.merchant, order_ids=ids, carrier_code=form.cleaned_data["carrier_code"],
+                actor=request.user,
+            )  # fmt: skip
+            for reason in refused:
+                messages.warning(request, reason)
+            messages.success(request, f"{shipped} order(s) marked shipped.")
+            return _back_to_grid(request)
         batch = print_batch_create(merchant=request.merchant, kind=action, order_ids=ids, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect(request.POST.get("next") or "home")
+        return _back_to_grid(request)
     return redirect("print-batch", batch_id=batch.pk)
 
 
@@ -96,6 +140,11 @@ def print_batch_view(request, batch_id: int):
         return FileResponse(
             batch.file.open("rb"), content_type="application/pdf", filename=f"{batch.kind}-{batch.pk}.pdf"
         )
+    if request.htmx:  # the progress poll: when the PDF is ready, open it
+        response = render(request, "orders/print_batch.html#progress", {"batch": batch})
+        if batch.file:
+            response["HX-Redirect"] = f"{request.path}?download=1"
+        return response
     return render(request, "orders/print_batch.html", {"batch": batch})
 
 
@@ -123,7 +172,7 @@ def order_detail_view(request, order_id: int):
         request.POST if action == "notes" else None, initial={"internal_notes": order.internal_notes}
     )
     ship_form = ShipForm(request.POST if action == "ship" else None, lines=open_lines)
-    identifier_errors: dict[int, str] = {}
+    feedback: dict[int, tuple[str, str]] = {}
     done = None
     try:
         if action == "notes" and notes_form.is_valid():
@@ -136,8 +185,15 @@ def order_detail_view(request, order_id: int):
                 try:
                     order_line_set_identifier(line=line, value=form.cleaned_data["identifier"])
                     done = f"Saved for {line.sku or line.name}."
+                    feedback[line.pk] = ("ok", "Saved.")
                 except ApplicationError as exc:
-                    identifier_errors[line.pk] = exc.message
+                    feedback[line.pk] = ("error", exc.message)
+                if request.htmx:  # just this line's row, swapped in place
+                    return _line_row(request, order_id=order.pk, line_id=line.pk, feedback=feedback[line.pk])
+        elif action == "resend_email":
+            shipment = order.shipments.get(pk=request.POST.get("shipment") or 0)
+            shipment_email_resend(shipment=shipment)
+            done = f"The shipment email to {order.customer_email} is on its way."
         elif action == "ship" and ship_form.is_valid():
             data = ship_form.cleaned_data
             shipment_create(
@@ -166,13 +222,13 @@ def order_detail_view(request, order_id: int):
                 form.add_error(None, problem)
         else:
             messages.error(request, exc.message)
-    except OrderLine.DoesNotExist as exc:
-        raise Http404("No such line.") from exc
+    except (OrderLine.DoesNotExist, Shipment.DoesNotExist, ValueError) as exc:
+        raise Http404("No such line or shipment.") from exc
     if done:
         messages.success(request, done)
         return redirect("order-detail", order_id=order.pk)
     identifiers = {item.line.pk: item for item in order_line_identifiers(order=order)}
-    rows = [(line, identifiers.get(line.pk), identifier_errors.get(line.pk)) for line in order.lines.all()]
+    rows = [(line, identifiers.get(line.pk), feedback.get(line.pk)) for line in order.lines.all()]
     return render(
         request,
         "orders/order_detail.html",
@@ -185,6 +241,25 @@ def order_detail_view(request, order_id: int):
             "requires_serials": order.store.requires_serials,
         },
     )
+
+
+def _line_row(request, *, order_id: int, line_id: int, feedback: tuple[str, str]):
+    order = order_get(merchant=request.merchant, order_id=order_id)  # fresh: notes may hand out other IMEIs
+    identifiers = {item.line.pk: item for item in order_line_identifiers(order=order)}
+    line = next(line for line in order.lines.all() if line.pk == line_id)
+    context = {"order": order, "line": line, "ident": identifiers.get(line_id), "feedback": feedback, "can_edit": True}
+    return render(request, "orders/order_detail.html#line-row", context)
+
+
+@merchant_required
+def identifier_check_view(request):
+    """Feedback while an IMEI / serial is typed (htmx): the same rules the save applies, nothing stored."""
+    line_id = request.GET.get("line", "")
+    context = {
+        "line_id": int(line_id) if line_id.isdigit() else 0,
+        "feedback": identifier_feedback(request.GET.get("identifier", "")[:120]),
+    }
+    return render(request, "orders/order_detail.html#identifier-feedback", context)
 
 
 @merchant_required

@@ -103,6 +103,16 @@ def setup(env: dict[str, str], *, bm_url: str, lm_url: str) -> None:
     if not last_line(out):
         fail("create_merchant printed no merchant id")
 
+    say("==> Demo ship-from warehouse (labels need one)")
+    warehouse = (
+        "from orders.models import Warehouse; from shipping.accounts.models import Merchant; "
+        f"m = Merchant.objects.get(slug={MERCHANT!r}); "
+        "Warehouse.objects.filter(merchant=m).exists() or Warehouse.objects.create(merchant=m, name='Main warehouse', "
+        "is_default=True, address_name='Demo Refurb', address_street1='12 rue de la République', "
+        "address_city='Lyon', address_postal_code='69002', address_country='FR', address_phone='+33 4 00 00 00 00')"
+    )
+    manage("shell", "--verbosity", "0", "-c", warehouse, env=env)
+
     connect_once(env, STORE_NAME, ("fake", "--no-check"))
     # The Back Market store talks to the sandbox over HTTP, exactly as to the real API.
     connect_once(env, BM_STORE_NAME, ("back_market", "--region", "custom", "--base-url", bm_url, "--token", BM_TOKEN))

@@ -2,6 +2,8 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connections
 
 from channels import fake
 from channels.services.stores import status_mappings_seed
@@ -17,6 +19,24 @@ def market():
     fake.MARKETPLACES[name] = fake.FakeMarketplace(name, page_size=50)
     yield fake.MARKETPLACES[name]
     fake.MARKETPLACES.pop(name, None)
+
+
+@pytest.fixture
+def celery_worker_thread():
+    """A real Celery worker (threads) consuming every queue of the configured broker, for end-to-end tests."""
+    from shipping.celery import app
+
+    app.control.purge()  # leftovers of other runs must not be consumed by this worker
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=2,
+        perform_ping_check=False,
+        queues=["default", "channels", "documents"],
+        loglevel="WARNING",
+    ):
+        yield
+    connections.close_all()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from .order import Order, OrderLine, OrderStatusChange
 from .outbox import OutboxMessage
 from .shipment import Label, Shipment, ShipmentLine
 from .warehouse import Warehouse
+from .webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "Label",
@@ -15,4 +16,6 @@ __all__ = [
     "Shipment",
     "ShipmentLine",
     "Warehouse",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
+from ..carriers import carrier
 from .order import MONEY
 
 
@@ -37,10 +39,22 @@ class Shipment(models.Model):
         indexes = [
             models.Index(fields=["order"], name="shipment_order"),
             models.Index(fields=["tracking_number"], name="shipment_tracking"),
+            models.Index(Upper("tracking_number"), name="shipment_tracking_upper"),  # the grid's search
         ]
 
     def __str__(self) -> str:
         return f"{self.carrier_code} {self.tracking_number}".strip()
+
+    @property
+    def carrier_name(self) -> str:
+        found = carrier(self.carrier_code)
+        return found.name if found else self.carrier_code
+
+    @property
+    def service_name(self) -> str:
+        found = carrier(self.carrier_code)
+        service = found.service(self.service_code) if found and self.service_code else None
+        return service.name if service else self.service_code
 
     @property
     def channel_notification(self):

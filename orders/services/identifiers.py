@@ -31,6 +31,23 @@ def identifier_error(value: str) -> str | None:
     return None
 
 
+def identifier_feedback(value: str) -> tuple[str, str]:
+    """(level, message) shown beside an IMEI / serial field while it is typed: the rules the save applies."""
+    value = (value or "").strip()
+    if not value:
+        return "", ""
+    digits = compact(value)
+    if error := identifier_error(value):
+        return "error", error
+    if is_valid_imei(digits):
+        return "ok", "Valid IMEI."
+    if digits.isdigit() and len(digits) < 15:
+        return "info", f"{len(digits)} of 15 digits."
+    if digits.isdigit():
+        return "warning", f"{len(digits)} digits: an IMEI has 15, so this will be saved as a serial number."
+    return "info", "Serial number."
+
+
 def _own(line: OrderLine) -> tuple[str, ...]:
     return tuple(v for v in (line.imei, line.serial_number) if v)[:1]
 

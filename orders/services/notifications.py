@@ -13,16 +13,20 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from shipping.core.errors import ApplicationError
+
 from .. import carriers
 from ..models import Shipment
 
 SEND_TASK = "orders.tasks.send_shipment_email"
 
 
-def _wanted(shipment: Shipment, kind: str) -> bool:
+def _wanted(shipment: Shipment, kind: str, *, forced: bool = False) -> bool:
     store = shipment.order.store
     if not shipment.order.customer_email:
         return False
+    if forced:  # a person pressed "send": the store's automatic switches do not apply
+        return True
     if kind == "shipped":
         return shipment.notify_customer and store.notify_customer_on_shipment
     return store.notify_customer_on_delivery
@@ -36,7 +40,20 @@ def shipment_email_schedule(*, shipment: Shipment, kind: str) -> bool:
     return True
 
 
-def shipment_email_send(*, shipment_id: int, kind: str) -> bool:
+def shipment_email_resend(*, shipment: Shipment) -> None:
+    """Send the shipment email (again) because a person asked for it, e.g. after a bounce or a typo fix."""
+    if shipment.voided_at is not None:
+        raise ApplicationError("This shipment was voided; there is nothing to tell the customer.")
+    if not shipment.order.customer_email:
+        raise ApplicationError("The order has no customer email address.")
+    Shipment.objects.filter(pk=shipment.pk).update(customer_notified_at=None)
+    shipment_id = shipment.pk
+    transaction.on_commit(
+        lambda: current_app.send_task(SEND_TASK, args=[shipment_id, "shipped"], kwargs={"forced": True})
+    )
+
+
+def shipment_email_send(*, shipment_id: int, kind: str, forced: bool = False) -> bool:
     """Send one email; returns False when it was already sent (or is no longer wanted)."""
     marker = "customer_notified_at" if kind == "shipped" else "delivery_notified_at"
     with transaction.atomic():
@@ -45,7 +62,8 @@ def shipment_email_send(*, shipment_id: int, kind: str) -> bool:
             .select_related("order", "order__store", "order__merchant")
             .get(pk=shipment_id)
         )
-        if getattr(shipment, marker) is not None or shipment.voided_at is not None or not _wanted(shipment, kind):
+        already = getattr(shipment, marker) is not None
+        if already or shipment.voided_at is not None or not _wanted(shipment, kind, forced=forced):
             return False
         message = shipment_email_message(shipment=shipment, kind=kind)
         message.send()

@@ -235,3 +235,27 @@ def _remember_identifiers(lines: Mapping[int, OrderLine], identifiers: Mapping[i
         else:
             line.serial_number = value[:100]
         line.save(update_fields=["imei", "serial_number"])
+
+
+def orders_ship_many(
+    *, merchant, order_ids: Sequence[int], carrier_code: str, service_code: str = "", actor=None
+) -> tuple[int, list[str]]:
+    """Mark many of the merchant's orders shipped in full with a carrier the app labels itself (it makes the
+    tracking numbers); each order ships or not on its own, and the refused ones say why (e.g. missing IMEIs)."""
+    found = carriers.carrier(carrier_code)
+    if found is None or not found.self_labelled:
+        raise ApplicationError(
+            "Marking many orders shipped at once needs a carrier that gets its tracking numbers here "
+            "(own fleet, Other); for other carriers enter each tracking number on the order.",
+            field_errors={"carrier_code": ["Choose own fleet or Other."]},
+        )
+    shipped, refused = 0, []
+    for order in Order.objects.filter(merchant=merchant, pk__in=order_ids).select_related("store"):
+        try:
+            shipment_create(
+                order=order, carrier_code=carrier_code, service_code=service_code, generate_tracking=True, actor=actor
+            )
+            shipped += 1
+        except ApplicationError as exc:
+            refused.append(f"{order.order_number}: {exc.message}")
+    return shipped, refused

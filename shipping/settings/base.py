@@ -28,7 +28,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served by us, no CDN
     "django_filters",
+    "django_htmx",
+    "template_partials",
     "shipping.core",
     "shipping.accounts",
     "channels.apps.ChannelsConfig",
@@ -37,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "orders.api.middleware.ApiPathMiddleware",  # ShipStation paths are case-insensitive
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -45,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "shipping.accounts.middleware.MerchantMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -155,6 +161,38 @@ CHANNEL_CALL_RETENTION_DAYS = env.int("CHANNEL_CALL_RETENTION_DAYS", default=14)
 SYNC_LOG_RETENTION_DAYS = env.int("SYNC_LOG_RETENTION_DAYS", default=90)
 DOCUMENT_CHUNK_SIZE = env.int("DOCUMENT_CHUNK_SIZE", default=50)  # caps WeasyPrint's memory per render
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+
+# --- REST API (ShipStation API v1 compatible, under /api/v1/) -------------------------------------
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=40)  # per API key, as ShipStation
+API_TIME_ZONE = env.str("API_TIME_ZONE", default="America/Los_Angeles")  # ShipStation's dates are Pacific
+# Webhook targets on loopback or private addresses are refused (SSRF) unless this is set (tests, LAN setups).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_SETTLE_SECONDS = env.int("WEBHOOK_SETTLE_SECONDS", default=30)  # let slower transactions commit first
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)  # backoff 1, 2, 4 ... minutes, then failed
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shipping API (ShipStation API v1 compatible)",
+    "DESCRIPTION": "Point a ShipStation API v1 client at http://HOST/api/v1 instead of https://ssapi.shipstation.com.",
+    "VERSION": "1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "WeightUnitsEnum": ["pounds", "ounces", "grams"],
+        "DimensionUnitsEnum": ["inches", "centimeters"],
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "orders.api.schema.add_rate_limit_headers_and_errors",
+    ],
+}
 
 from .celery import *  # noqa: E402,F403
 from .logging import *  # noqa: E402,F403

@@ -62,6 +62,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 50},
     },
+    "dispatch-webhooks": {  # API webhooks: announce new orders and labels
+        "task": "orders.tasks.dispatch_webhooks",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
     "release-expired-holds": {
         "task": "orders.tasks.release_expired_holds",
         "schedule": timedelta(minutes=5),

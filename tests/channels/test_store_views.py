@@ -104,3 +104,12 @@ def test_another_merchants_owner_gets_404_on_settings(client, merchant):
     assert client.post(reverse("store-settings", args=[store.pk]), {"action": "deactivate"}).status_code == 404
     store.refresh_from_db()
     assert store.is_active
+
+
+def test_connect_tiles_and_form_name_the_channel(client_owner):
+    page = client_owner.get("/stores/connect/").content.decode()
+    for label in ("Back Market", "Listing Mirror", "Custom Store"):
+        assert f"<h2>{label}</h2>" in page
+        assert f"Connect {label}</a>" in page
+    form = client_owner.get("/stores/connect/back_market/").content.decode()
+    assert "<h1>Connect Back Market</h1>" in form

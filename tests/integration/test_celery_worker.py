@@ -8,13 +8,10 @@ message on its queue.
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.db import connections
 
 from channels.models import SyncRun
 from channels.tasks import dispatch_order_imports
 from orders.models import Order, OutboxMessage
-from shipping.celery import app
 from tests.conftest import fake_order
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -29,22 +26,7 @@ def _wait_for(predicate, timeout=30.0):
     return False
 
 
-@pytest.fixture
-def worker():
-    app.control.purge()  # leftovers of other runs must not be consumed by this worker
-    with start_worker(
-        app,
-        pool="threads",
-        concurrency=2,
-        perform_ping_check=False,
-        queues=["default", "channels", "documents"],
-        loglevel="WARNING",
-    ):
-        yield
-    connections.close_all()
-
-
-def test_orders_import_and_are_accepted_through_a_real_worker(store, market, worker):
+def test_orders_import_and_are_accepted_through_a_real_worker(store, market, celery_worker_thread):
     for n in range(3):
         market.put(fake_order(str(100 + n), minutes_ago=5 + n))
     market.put(fake_order("199", ship_to=None))
