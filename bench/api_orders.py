@@ -10,7 +10,6 @@ median and p95 of whole requests in ms and the queries per request, for a few pa
 import argparse
 import base64
 import itertools
-import json
 import os
 import random
 import statistics
@@ -20,52 +19,14 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from seeding import ensure_postgres_database, insert  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shipping_api_bench"
 SLUG = "api-bench"
-
-
-def ensure_postgres_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    try:
-        psycopg.connect(url.replace("postgres://", "postgresql://", 1)).close()
-    except psycopg.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise
-        admin = urlunsplit(parts._replace(path="/postgres")).replace("postgres://", "postgresql://", 1)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{parts.path.lstrip("/")}"')
-
-
-def insert(model, rows: list[dict]) -> None:
-    """COPY on PostgreSQL (bulk_create would take minutes for 100k orders), bulk_create elsewhere."""
-    from django.db import connection
-    from django.utils import timezone
-
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**row) for row in rows], batch_size=500)
-        return
-    fields = model._meta.concrete_fields
-    now = timezone.now()
-    template = [
-        now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else
-        f.get_db_prep_save(f.get_default(), connection)
-        for f in fields
-    ]  # fmt: skip
-    index = {f.attname: i for i, f in enumerate(fields)}
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor, cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            values = list(template)
-            for name, value in row.items():
-                values[index[name]] = json.dumps(value) if isinstance(value, dict | list) else value
-            copy.write_row(values)
 
 
 def seed(*, merchant, store, target: int, batch: int = 5000) -> None:

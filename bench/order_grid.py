@@ -21,10 +21,11 @@ from datetime import timedelta
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from seeding import ensure_postgres_database, insert  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shipping_bench"
 SLUG, EMAIL, PASSWORD = "grid-bench", "grid-bench@example.com", "grid-bench-pass-123"
@@ -39,49 +40,6 @@ STATUSES = [  # roughly a working shop: most orders shipped, a day or two of wor
 FIRST = "Anna Ben Chloé David Emma Farid Greta Hugo Inès Jonas Kasia Léo Mila Noah Olga Paul Rosa Sami Tess Zofia"
 LAST = "Martin Bernard Dubois Wójcik Schmidt Rossi García Smith Nowak Jensen Silva Novak Horvat Laine Murphy"
 CITIES = [("Paris", "FR"), ("Lyon", "FR"), ("Berlin", "DE"), ("Madrid", "ES"), ("London", "GB"), ("Austin", "US")]
-
-
-def ensure_postgres_database(url: str) -> None:
-    """Create the bench database on first use (connecting to the server's `postgres` database)."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    try:
-        psycopg.connect(url.replace("postgres://", "postgresql://", 1)).close()
-    except psycopg.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise
-        admin = urlunsplit(parts._replace(path="/postgres")).replace("postgres://", "postgresql://", 1)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def insert(model, rows: list[dict]) -> None:
-    """Rows with their ids. COPY on PostgreSQL: bulk_create quotes every value in Python, minutes for 100k orders."""
-    from django.db import connection
-    from django.utils import timezone
-
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**row) for row in rows], batch_size=500)
-        return
-    fields = model._meta.concrete_fields
-    now = timezone.now()
-    # Model defaults are not database defaults: every column is sent, the defaults prepared once.
-    template = [
-        now
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        else f.get_db_prep_save(f.get_default(), connection)
-        for f in fields
-    ]
-    index = {f.attname: i for i, f in enumerate(fields)}
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor, cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            values = list(template)
-            for name, value in row.items():
-                values[index[name]] = value
-            copy.write_row(values)
 
 
 def seed(*, merchant, stores, target: int, batch: int) -> float:

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import base64
 import http.client
-import ipaddress
 import logging
 import mimetypes
 import posixpath
 import socket
-import ssl
 import time
 import warnings
 from dataclasses import dataclass
@@ -36,6 +34,8 @@ from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 from django.conf import settings
 from PIL import Image
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from shipping.core.netguard import is_public_address, pinned_connection
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +52,6 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 _USER_AGENT = "shipping-documents/1 (+packing slip images)"
 # NAT64 prefixes embed an IPv4 address a gateway would reach for us.
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class FetchRefused(Exception):
@@ -231,11 +227,7 @@ def _get(url: str, limits: Limits, deadline: float) -> tuple[int, str, str, byte
     port = parts.port or (443 if https else 80)
     address = _resolve(host, port, limits)
     timeout = min(limits.connect_timeout, _remaining(deadline))
-    connection: http.client.HTTPConnection = (
-        _PinnedHTTPSConnection(host, port, address=address, timeout=timeout)
-        if https
-        else _PinnedHTTPConnection(host, port, address=address, timeout=timeout)
-    )
+    connection = pinned_connection(https=https, host=host, port=port, address=address, timeout=timeout)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -291,45 +283,6 @@ def _resolve(host: str, port: int, limits: Limits) -> str:
             if not is_public_address(address):
                 raise FetchRefused(f"address {address} is not public")
     return addresses[0]
-
-
-def is_public_address(address: str) -> bool:
-    """True only for globally routable unicast addresses (IPv4 and IPv6, embedded IPv4 unwrapped)."""
-    try:
-        ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip in _NAT64_LOCAL:
-            return False
-        embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else ip.ipv4_mapped or ip.sixtofour
-        ip = embedded or ip  # judge the IPv4 address the packet would really reach
-    return ip.is_global and not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
-    )
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the address we checked; Host header and URL keep the name."""
-
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """Connects to the address we checked; TLS still verifies the certificate for the host name (SNI)."""
-
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 # --- checks ---------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ import http.client
 import json
 import secrets
 import socket
-import ssl
 import time
 import uuid
 from datetime import timedelta
@@ -35,8 +34,8 @@ from django.utils import timezone
 
 from shipping.accounts.models import Merchant
 from shipping.core.errors import ApplicationError
+from shipping.core.netguard import is_public_address, pinned_connection
 
-from ..documents.fetch import is_public_address
 from ..models import Label, OrderStatusChange, Webhook, WebhookDelivery
 from ..statuses import OrderStatus
 
@@ -173,34 +172,12 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the address that was checked; the Host header keeps the name."""
-
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """The same over TLS, still verifying the certificate for the host name."""
-
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
     host, port, address = _addresses(url)
     parts = urlsplit(url)
-    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(host, port, address=address, timeout=settings.WEBHOOK_TIMEOUT)
+    connection = pinned_connection(
+        https=parts.scheme == "https", host=host, port=port, address=address, timeout=settings.WEBHOOK_TIMEOUT
+    )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request("POST", path, body=body, headers=headers)

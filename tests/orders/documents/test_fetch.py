@@ -255,7 +255,7 @@ def test_fetcher_object_for_weasyprint(image_server, private_allowed):
 def trusting_test_ca(tls_image_server, monkeypatch):
     server, ca_file = tls_image_server
     real = ssl.create_default_context
-    monkeypatch.setattr(fetch.ssl, "create_default_context", lambda: real(cafile=ca_file))
+    monkeypatch.setattr(ssl, "create_default_context", lambda: real(cafile=ca_file))
     return server
 
 
