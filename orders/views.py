@@ -228,7 +228,9 @@ def order_detail_view(request, order_id: int):
         messages.success(request, done)
         return redirect("order-detail", order_id=order.pk)
     identifiers = {item.line.pk: item for item in order_line_identifiers(order=order)}
-    rows = [(line, identifiers.get(line.pk), feedback.get(line.pk)) for line in order.lines.all()]
+    rows = [
+        (line, identifiers.get(line.pk), feedback.get(line.pk), shipped.get(line.pk, 0)) for line in order.lines.all()
+    ]
     return render(
         request,
         "orders/order_detail.html",
@@ -247,7 +249,14 @@ def _line_row(request, *, order_id: int, line_id: int, feedback: tuple[str, str]
     order = order_get(merchant=request.merchant, order_id=order_id)  # fresh: notes may hand out other IMEIs
     identifiers = {item.line.pk: item for item in order_line_identifiers(order=order)}
     line = next(line for line in order.lines.all() if line.pk == line_id)
-    context = {"order": order, "line": line, "ident": identifiers.get(line_id), "feedback": feedback, "can_edit": True}
+    context = {
+        "order": order,
+        "line": line,
+        "ident": identifiers.get(line_id),
+        "feedback": feedback,
+        "shipped": shipped_quantities(order).get(line_id, 0),
+        "can_edit": True,
+    }
     return render(request, "orders/order_detail.html#line-row", context)
 
 

@@ -24,7 +24,7 @@ BURST = 20
 
 TOKEN_HELP = (
     "Create a new token in the Back Market Back Office under Options → Integrations "
-    "(Add new integration), then paste it in this store's settings."
+    "(Add new integration) and enter it as the store's API token."
 )
 
 
@@ -122,7 +122,7 @@ class BackMarketClient(HttpClient):
                 body=response.text,
             )
         return RemoteAuthError(
-            f"Back Market refused the API token (HTTP {response.status_code}). {TOKEN_HELP}",
+            f"The API token was not accepted (HTTP {response.status_code}). {TOKEN_HELP}",
             status_code=response.status_code,
             body=response.text,
         )

@@ -52,6 +52,9 @@ def test_connect_sync_and_ship_part_of_an_order(page, live_server, shop, lm_sand
     expect(page.get_by_role("status").first).to_contain_text("Shipped.")
     expect(page.locator("h1")).to_contain_text("Awaiting Shipment")  # partly shipped: still to ship
     expect(page.get_by_label("IPAD-9-64 (of 1)")).to_be_visible()
+    shipped_cells = {line.sku: page.locator(f"#line-{line.pk} td").nth(3) for line in order.lines.all()}
+    expect(shipped_cells["IPAD-9-64"]).to_have_text("1")
+    expect(shipped_cells["CASE-9"]).to_have_text("0")
     expect(page.get_by_label("CASE-9 (of 1)")).to_be_visible()
 
     reload_until(page, lambda p: "Done" in p.locator("td.notification").inner_text(), what="the ship notice")
