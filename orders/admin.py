@@ -8,6 +8,7 @@ from .models import (
     OutboxMessage,
     Shipment,
     ShipmentLine,
+    Tag,
     Webhook,
     WebhookDelivery,
 )
@@ -115,3 +116,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ["id", "webhook", "status", "attempts", "last_status_code", "created_at", "delivered_at"]
     list_filter = ["status"]
     readonly_fields = ["webhook", "batch_id", "object_ids", "resource_url", "created_at", "delivered_at"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["id", "merchant", "name", "color"]
+    search_fields = ["name"]

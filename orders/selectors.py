@@ -12,7 +12,7 @@ from django.utils import timezone
 from shipping.accounts.models import Merchant
 from shipping.core.crypto import DecryptionError, decrypt_text, encrypt_text
 
-from .models import Order, OrderLine, OutboxMessage, PrintBatch, Shipment, ShipmentLine
+from .models import Order, OrderLine, OutboxMessage, PrintBatch, Shipment, ShipmentLine, Tag
 from .statuses import OrderStatus
 
 # The grid's sortable columns: query-string key -> ORM path. "-key" sorts descending; id breaks ties.
@@ -40,8 +40,8 @@ def _day_start(day: date) -> datetime:
 
 
 def _with_grid_relations(orders: QuerySet[Order]) -> QuerySet[Order]:
-    # The grid shows each order's store name and lines; the store's secrets need no decrypting per row.
-    return orders.select_related("store").defer("store__credentials").prefetch_related("lines")
+    # The grid shows each order's store name, lines and tags; the store's secrets need no decrypting per row.
+    return orders.select_related("store").defer("store__credentials").prefetch_related("lines", "tags")
 
 
 def order_list(
@@ -221,6 +221,7 @@ def order_get(*, merchant: Merchant, order_id: int) -> Order:
         .select_related("store")
         .prefetch_related(
             "lines",
+            "tags",
             "status_changes",
             # The page shows each shipped line's SKU and each shipment's labels: one query each, not one per row.
             Prefetch("shipments__lines", queryset=ShipmentLine.objects.select_related("order_line")),
@@ -230,6 +231,11 @@ def order_get(*, merchant: Merchant, order_id: int) -> Order:
         )
         .get(pk=order_id)
     )
+
+
+def tag_list(*, merchant: Merchant) -> QuerySet[Tag]:
+    """The merchant's tags, by name (Tag's ordering)."""
+    return Tag.objects.filter(merchant=merchant)
 
 
 def order_for_outbound(*, order_id: int) -> Order:

@@ -21,6 +21,7 @@ from .selectors import (
     print_batch_get,
     store_choices,
     store_list_for_dashboard,
+    tag_list,
 )
 from .services.documents import active_shipment, label_render, packing_slip_render, print_batch_create
 from .services.holds import order_hold, order_release_hold, orders_hold_many
@@ -29,6 +30,7 @@ from .services.notifications import shipment_email_resend
 from .services.order_edit import order_line_set_identifier, order_update_internal_notes
 from .services.outbox import outbox_mark_done_manually, outbox_retry
 from .services.shipments import orders_ship_many, shipment_create, shipped_quantities
+from .services.tags import DEFAULT_COLOR, order_tag_add, order_tag_remove, tag_create
 from .statuses import OrderStatus
 
 
@@ -157,8 +159,8 @@ def order_detail_view(request, order_id: int):
     order = get_or_404(order_get, merchant=request.merchant, order_id=order_id)
     action = request.POST.get("action") if request.method == "POST" else None
     can_edit = request.membership.role in EDITORS
-    if action in ("notes", "identifier") and not can_edit:
-        raise PermissionDenied("Your role cannot change notes or IMEIs.")
+    if action in ("notes", "identifier", "tag_add", "tag_remove") and not can_edit:
+        raise PermissionDenied("Your role cannot change notes, IMEIs or tags.")
     shipped = shipped_quantities(order)
     open_lines = [
         (line, line.quantity - shipped.get(line.pk, 0))
@@ -215,6 +217,8 @@ def order_detail_view(request, order_id: int):
         elif action == "release":
             order_release_hold(order=order, actor=request.user)
             done = "Order released from hold."
+        elif action in ("tag_add", "tag_remove"):
+            done = _tag_action(request, order=order, action=action)
     except ApplicationError as exc:
         form = ship_form if action == "ship" else notes_form if action == "notes" else None
         if form is not None:
@@ -241,8 +245,25 @@ def order_detail_view(request, order_id: int):
             "notes_form": notes_form,
             "ship_form": ship_form,
             "requires_serials": order.store.requires_serials,
+            "tags": list(tag_list(merchant=request.merchant)) if can_edit else [],
         },
     )
+
+
+def _tag_action(request, *, order: Order, action: str) -> str:
+    """Add a tag (an existing one, or a new one named here) to the order, or take one off."""
+    tag_id = request.POST.get("tag", "").strip()
+    name = request.POST.get("new_tag_name", "").strip()
+    if action == "tag_add" and name:
+        color = request.POST.get("new_tag_color", "").strip() or DEFAULT_COLOR
+        tag_id = str(tag_create(merchant=request.merchant, name=name[:200], color=color[:20]).pk)
+    if not tag_id.isdecimal() or len(tag_id) > 18:
+        raise ApplicationError("Choose a tag, or name a new one.")
+    if action == "tag_add":
+        added = order_tag_add(merchant=request.merchant, order_id=order.pk, tag_id=int(tag_id))
+        return "Tag added." if added else "The order has this tag already."
+    removed = order_tag_remove(merchant=request.merchant, order_id=order.pk, tag_id=int(tag_id))
+    return "Tag removed." if removed else "The order did not have this tag."
 
 
 def _line_row(request, *, order_id: int, line_id: int, feedback: tuple[str, str]):

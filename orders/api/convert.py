@@ -116,4 +116,6 @@ def save_kwargs(data: Mapping[str, Any]) -> dict[str, Any]:
         "hold_until": day_start(hold) if hold else None,
         "internal_notes": (data.get("internalNotes") or "") if "internalNotes" in data else None,
         "weight_grams": grams(data.get("weight")),
+        # None (absent or null) leaves the tags alone; a list, [] too, is the order's tags from now on.
+        "tag_ids": data.get("tagIds"),
     }

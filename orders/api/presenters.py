@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..models import Order, OrderLine, Shipment, ShipmentLine, Webhook, WebhookDelivery
+from ..models import Order, OrderLine, Shipment, ShipmentLine, Tag, Webhook, WebhookDelivery
 from .dates import format_date, format_datetime
 
 # ShipStation's read-only WeightUnits code beside each unit name (grams = 2 as in ShipStation's own
@@ -153,12 +153,16 @@ def order_data(order: Order) -> dict[str, Any]:
         "insuranceOptions": {"provider": None, "insureShipment": False, "insuredValue": 0},
         "internationalOptions": {"contents": None, "customsItems": None, "nonDelivery": None},
         "advancedOptions": advanced_options_data(order, warehouse_id=shipment.warehouse_id if shipment else None),
-        "tagIds": None,
+        "tagIds": sorted(tag.pk for tag in order.tags.all()) or None,  # null when none, as ShipStation
         "userId": None,
         "externallyFulfilled": False,
         "externallyFulfilledBy": None,
         "labelMessages": None,
     }
+
+
+def tag_data(tag: Tag) -> dict[str, Any]:
+    return {"tagId": tag.pk, "name": tag.name, "color": tag.color}
 
 
 def _notification(shipment: Shipment) -> tuple[bool, str | None]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, TextField, Window
-from django.db.models.functions import Cast, RowNumber
+from django.db.models.functions import Cast, Lower, RowNumber
 
 from shipping.accounts.models import Merchant
 
-from ..models import Order, OrderLine, OutboxMessage, Shipment, ShipmentLine, Webhook, WebhookDelivery
+from ..models import Order, OrderLine, OutboxMessage, Shipment, ShipmentLine, Tag, Webhook, WebhookDelivery
 from ..statuses import OrderStatus
 
 ORDER_SORT = {"OrderDate": "order_date", "ModifyDate": "updated_at", "CreateDate": "created_at"}
@@ -28,6 +28,7 @@ def _batch_ids(merchant: Merchant, batch_id: str, event: str) -> list[int]:
 def _orders_with_children(qs: QuerySet[Order]) -> QuerySet[Order]:
     return qs.prefetch_related(
         "lines",
+        "tags",
         Prefetch(
             "shipments",
             queryset=Shipment.objects.filter(voided_at__isnull=True).order_by("-created_at", "-id"),
@@ -55,9 +56,14 @@ def api_order_list(
     sort_by: str = "",
     sort_dir: str = "ASC",
     import_batch: str = "",
+    tag_id: int | None = None,
 ) -> QuerySet[Order]:
-    """GET /orders. ``dates`` maps order_date / payment_date / created_at / updated_at to a (start, end)."""
+    """GET /orders and /orders/listbytag. ``dates`` maps order_date / payment_date / created_at / updated_at
+    to a (start, end); ``tag_id`` keeps the orders with that tag (check it is the merchant's: api_tag_exists).
+    """
     qs = Order.objects.filter(merchant=merchant)
+    if tag_id is not None:
+        qs = qs.filter(tags__id=tag_id)  # one row per order: an order has a tag at most once
     if import_batch:  # a webhook's resource_url
         qs = qs.filter(pk__in=_batch_ids(merchant, import_batch, Webhook.Event.ORDER_NOTIFY))
     if order_status in EMPTY_STATUSES:
@@ -92,6 +98,15 @@ def api_order_list(
 def api_order_get(*, merchant: Merchant, order_id: int) -> Order:
     """One of the merchant's orders (Order.DoesNotExist, so a 404, for anyone else's)."""
     return _orders_with_children(Order.objects.filter(merchant=merchant)).get(pk=order_id)
+
+
+def api_tag_list(*, merchant: Merchant) -> QuerySet[Tag]:
+    """GET /accounts/listtags: the merchant's tags by name."""
+    return Tag.objects.filter(merchant=merchant).order_by(Lower("name"), "id")
+
+
+def api_tag_exists(*, merchant: Merchant, tag_id: int) -> bool:
+    return Tag.objects.filter(merchant=merchant, pk=tag_id).exists()
 
 
 def api_order_find(*, merchant: Merchant, order_key: str, store_id: int | None = None) -> list[Order]:

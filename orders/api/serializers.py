@@ -58,6 +58,18 @@ class OrderListQuery(PagingQuery):
     storeId = _id(required=False)
     sortBy = LooseChoiceField(choices=["OrderDate", "ModifyDate", "CreateDate"], required=False)
     importBatch = serializers.CharField(required=False, max_length=64, help_text="From an ORDER_NOTIFY resource_url.")
+    tagId = _id(required=False, help_text="Ours (some clients send it): only orders with this tag.")
+
+
+class ListByTagQuery(QuerySerializer):
+    """GET /orders/listbytag. ShipStation requires orderStatus; here it is optional (any status)."""
+
+    orderStatus = LooseChoiceField(
+        choices=ORDER_STATUSES, required=False, help_text="ShipStation requires it; here, without it: any status."
+    )
+    tagId = _id()
+    page = serializers.IntegerField(min_value=1, max_value=10_000_000, required=False, default=1)
+    pageSize = serializers.IntegerField(min_value=1, max_value=500, required=False, default=100)
 
 
 class ShipmentListQuery(PagingQuery):
@@ -185,7 +197,14 @@ class OrderInput(serializers.Serializer):
     insuranceOptions = serializers.DictField(required=False, allow_null=True)
     internationalOptions = serializers.DictField(required=False, allow_null=True)
     advancedOptions = AdvancedOptionsInput(required=False, allow_null=True)
-    tagIds = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True)
+    tagIds = serializers.ListField(
+        child=_id(),
+        required=False,
+        allow_null=True,
+        max_length=100,
+        help_text="The merchant's tag ids (GET /accounts/listtags): the order gets exactly these. "
+        "Absent or null leaves its tags as they are; [] removes them all.",
+    )
 
     def validate_orderStatus(self, value):
         if value == "pending_fulfillment":
@@ -253,6 +272,21 @@ class SubscribeInput(serializers.Serializer):
 
 class VoidLabelInput(serializers.Serializer):
     shipmentId = _id()
+
+
+class OrderTagInput(OrderIdInput):
+    """POST /orders/addtag and /orders/removetag."""
+
+    tagId = _id()
+
+
+class CreateTagInput(serializers.Serializer):
+    """POST /accounts/createtag (ours: ShipStation's API v1 has no call to create a tag)."""
+
+    name = serializers.CharField(max_length=100, help_text="Unique among your tags, whatever its case.")
+    color = serializers.RegexField(
+        r"^#[0-9A-Fa-f]{6}$", required=False, allow_null=True, help_text='"#RRGGBB"; grey (#9E9E9E) when not given.'
+    )
 
 
 # --- responses (schema only: the presenters build the JSON) ---------------------------------------
@@ -389,7 +423,9 @@ class Order(serializers.Serializer):
     insuranceOptions = InsuranceOptions()
     internationalOptions = InternationalOptions()
     advancedOptions = AdvancedOptions()
-    tagIds = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
+    tagIds = serializers.ListField(
+        child=serializers.IntegerField(), allow_null=True, help_text="The order's tag ids; null when it has none."
+    )
     userId = _s()
     externallyFulfilled = serializers.BooleanField()
     externallyFulfilledBy = _s()
@@ -434,6 +470,12 @@ class Shipment(serializers.Serializer):
     shipmentItems = OrderItem(many=True, allow_null=True)
     labelData = _s(help_text="The 4x6 label, a base64 PDF (label calls only).")
     formData = _s()
+
+
+class Tag(serializers.Serializer):
+    tagId = serializers.IntegerField()
+    name = serializers.CharField()
+    color = serializers.CharField(help_text='"#RRGGBB"')
 
 
 class ShipmentList(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Orders, shipments and carriers under /api/v1/ (paths lower-cased by ApiPathMiddleware)."""
+"""Orders, tags, shipments, carriers and webhooks under /api/v1/ (paths lower-cased by ApiPathMiddleware)."""
 
 from django.urls import path
 
@@ -13,6 +13,11 @@ urlpatterns = [
     path("orders/holduntil", views.HoldUntilView.as_view(), name="api-order-hold"),
     path("orders/restorefromhold", views.RestoreFromHoldView.as_view(), name="api-order-restore"),
     path("orders/createlabelfororder", views.CreateLabelForOrderView.as_view(), name="api-order-label"),
+    path("orders/addtag", views.AddTagView.as_view(), name="api-order-add-tag"),
+    path("orders/removetag", views.RemoveTagView.as_view(), name="api-order-remove-tag"),
+    path("orders/listbytag", views.OrderListByTagView.as_view(), name="api-orders-by-tag"),
+    path("accounts/listtags", views.ListTagsView.as_view(), name="api-tags"),
+    path("accounts/createtag", views.CreateTagView.as_view(), name="api-tag-create"),
     path("shipments", views.ShipmentListView.as_view(), name="api-shipments"),
     path("shipments/voidlabel", views.VoidLabelView.as_view(), name="api-shipment-void"),
     path("carriers", views.CarrierListView.as_view(), name="api-carriers"),

@@ -21,6 +21,7 @@ from ..models import Shipment
 from ..services.holds import order_hold, order_release_hold
 from ..services.order_api import order_delete_from_api, order_label_create, order_save_from_api
 from ..services.shipments import shipment_create, shipment_void
+from ..services.tags import DEFAULT_COLOR, order_tag_add, order_tag_remove, tag_create
 from ..services.webhooks import webhook_subscribe, webhook_unsubscribe
 from ..statuses import StatusSource
 from . import convert
@@ -28,12 +29,14 @@ from . import serializers as s
 from .base import ApiView, page_of
 from .dates import api_zone, day_start
 from .errors import error_body, flatten_errors
-from .presenters import order_data, shipment_data, webhook_data
+from .presenters import order_data, shipment_data, tag_data, webhook_data
 from .selectors import (
     api_order_get,
     api_order_list,
     api_shipment_get,
     api_shipment_list,
+    api_tag_exists,
+    api_tag_list,
     api_webhook_get,
     api_webhook_list,
 )
@@ -42,6 +45,7 @@ ORDERS = ["Orders"]
 SHIPMENTS = ["Shipments"]
 CARRIERS = ["Carriers"]
 WEBHOOKS = ["Webhooks"]
+ACCOUNTS = ["Accounts"]
 MAX_BULK = 100
 
 
@@ -57,6 +61,18 @@ def _query(request, serializer_class) -> dict:
 
 def _range(q: dict, prefix: str) -> tuple[datetime | None, datetime | None]:
     return q.get(f"{prefix}Start"), q.get(f"{prefix}End")
+
+
+def _tag_id_or_400(merchant, tag_id: int | None) -> int | None:
+    """A tagId filter names one of the merchant's tags: any other is a 400, as addtag answers it."""
+    if tag_id is not None and not api_tag_exists(merchant=merchant, tag_id=tag_id):
+        raise serializers.ValidationError({"tagId": [f"No tag {tag_id} here."]})
+    return tag_id
+
+
+def _orders_page(qs, q: dict) -> Response:
+    orders, total, pages = page_of(qs, page=q["page"], page_size=q["pageSize"])
+    return Response({"orders": [order_data(o) for o in orders], "total": total, "page": q["page"], "pages": pages})
 
 
 class OrderListView(ApiView):
@@ -80,9 +96,66 @@ class OrderListView(ApiView):
             sort_by=q.get("sortBy", ""),
             sort_dir=q["sortDir"],
             import_batch=q.get("importBatch", ""),
+            tag_id=_tag_id_or_400(self.merchant, q.get("tagId")),
         )
-        orders, total, pages = page_of(qs, page=q["page"], page_size=q["pageSize"])
-        return Response({"orders": [order_data(o) for o in orders], "total": total, "page": q["page"], "pages": pages})
+        return _orders_page(qs, q)
+
+
+class OrderListByTagView(ApiView):
+    @extend_schema(tags=ORDERS, operation_id="listOrdersByTag", parameters=[s.ListByTagQuery], responses=s.OrderList)
+    def get(self, request):
+        q = _query(request, s.ListByTagQuery)
+        qs = api_order_list(
+            merchant=self.merchant,
+            order_status=q.get("orderStatus", ""),
+            tag_id=_tag_id_or_400(self.merchant, q["tagId"]),
+        )
+        return _orders_page(qs, q)
+
+
+class AddTagView(ApiView):
+    @extend_schema(
+        tags=ORDERS,
+        operation_id="addTagToOrder",
+        request=s.OrderTagInput,
+        responses=s.SuccessResponse,
+        description="Idempotent: adding a tag the order has already succeeds and changes nothing.",
+    )
+    def post(self, request):
+        data = _valid(s.OrderTagInput, request.data)
+        order = api_order_get(merchant=self.merchant, order_id=data["orderId"])  # 404 when not this merchant's
+        order_tag_add(merchant=self.merchant, order_id=order.pk, tag_id=data["tagId"])  # idempotent
+        return Response({"success": True, "message": "Tag added successfully."})
+
+
+class RemoveTagView(ApiView):
+    @extend_schema(tags=ORDERS, operation_id="removeTagFromOrder", request=s.OrderTagInput, responses=s.SuccessResponse)
+    def post(self, request):
+        data = _valid(s.OrderTagInput, request.data)
+        order = api_order_get(merchant=self.merchant, order_id=data["orderId"])
+        order_tag_remove(merchant=self.merchant, order_id=order.pk, tag_id=data["tagId"])  # idempotent
+        return Response({"success": True, "message": "Tag removed successfully."})
+
+
+class ListTagsView(ApiView):
+    @extend_schema(tags=ACCOUNTS, operation_id="listTags", responses=s.Tag(many=True))
+    def get(self, request):
+        return Response([tag_data(tag) for tag in api_tag_list(merchant=self.merchant)])
+
+
+class CreateTagView(ApiView):
+    @extend_schema(
+        tags=ACCOUNTS,
+        operation_id="createTag",
+        request=s.CreateTagInput,
+        responses=s.Tag,
+        description="Ours: ShipStation's API v1 lists tags but has no call to create one. "
+        "The name is unique among your tags whatever its case (a duplicate is a 400).",
+    )
+    def post(self, request):
+        data = _valid(s.CreateTagInput, request.data)
+        tag = tag_create(merchant=self.merchant, name=data["name"], color=data.get("color") or DEFAULT_COLOR)
+        return Response(tag_data(tag))
 
 
 class OrderDetailView(ApiView):

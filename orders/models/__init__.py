@@ -2,6 +2,7 @@ from .documents import PackingSlip, PrintBatch
 from .order import Order, OrderLine, OrderStatusChange
 from .outbox import OutboxMessage
 from .shipment import Label, Shipment, ShipmentLine
+from .tag import Tag
 from .warehouse import Warehouse
 from .webhook import Webhook, WebhookDelivery
 
@@ -15,6 +16,7 @@ __all__ = [
     "PrintBatch",
     "Shipment",
     "ShipmentLine",
+    "Tag",
     "Warehouse",
     "Webhook",
     "WebhookDelivery",

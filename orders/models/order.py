@@ -87,6 +87,7 @@ class Order(models.Model):
     custom_field_3 = models.CharField(max_length=200, blank=True)  # [channel]
 
     acknowledged_at = models.DateTimeField(null=True, blank=True)  # [app] accepted at the marketplace
+    tags = models.ManyToManyField("orders.Tag", blank=True, related_name="orders")  # [app] the merchant's own
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

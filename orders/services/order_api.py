@@ -2,7 +2,7 @@
 
 Orders of a manual store belong to the API client, which sends them whole (ShipStation's "full
 replace"). Orders of a connected channel belong to the marketplace: the API changes only what the
-app owns there (Internal Notes and holds); everything else it sends is left as the import keeps it.
+app owns there (Internal Notes, holds and tags); everything else it sends is left as the import keeps it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from .order_edit import order_update_internal_notes
 from .order_import import ImportItem, Outcome, orders_upsert_from_channel
 from .shipments import shipment_create
 from .status import order_set_status
+from .stock_hooks import StockEvent, orders_stock_changed
+from .tags import order_tags_set, tags_for_ids
 
 MANUAL = "manual"  # channels.base.ChannelKind.MANUAL, without importing the channels models
 
@@ -123,12 +125,15 @@ def order_save_from_api(
     hold_until: datetime | None = None,
     internal_notes: str | None = None,
     weight_grams: Decimal | None = None,
+    tag_ids: Sequence[int] | None = None,
 ) -> tuple[Order, bool]:
     """POST /orders/createorder: returns the order and whether it was created.
 
     ``external.external_id`` is the orderKey ("" when the client gave none: a new order gets one).
-    ``internal_notes`` None means "not sent", so the notes are left alone.
+    ``internal_notes`` None means "not sent", so the notes are left alone; so does ``tag_ids`` None for the
+    tags (app-owned, so taken on every order; a list, even empty, is the order's tags from now on).
     """
+    tags = tags_for_ids(merchant=merchant, tag_ids=tag_ids) if tag_ids is not None else None
     existing = _find(merchant=merchant, order_key=external.external_id, store_id=store_id, order_id=order_id)
     if existing is not None and existing.status in FINAL_STATUSES:
         raise ApplicationError(
@@ -138,6 +143,8 @@ def order_save_from_api(
         if internal_notes is not None and internal_notes != existing.internal_notes:
             order_update_internal_notes(order=existing, notes=internal_notes)
         _apply_hold_or_status(order=existing, status=status, hold_until=hold_until, any_status=False)
+        if tags is not None:
+            order_tags_set(order=existing, tags=tags)
         return existing, False
 
     store = existing.store if existing is not None else _manual_store(merchant=merchant, store_id=store_id)
@@ -160,6 +167,9 @@ def order_save_from_api(
         Order.objects.filter(pk=order.pk).update(total_weight_grams=weight_grams)
     if status != OrderStatus.ON_HOLD or hold_until is not None or existing is not None:
         _apply_hold_or_status(order=order, status=status, hold_until=hold_until, any_status=True)
+        orders_stock_changed(order_ids=[order.pk], event=StockEvent.ORDER_CHANGE)  # e.g. cancelled by the API
+    if tags is not None:
+        order_tags_set(order=order, tags=tags)
     return order, existing is None
 
 
@@ -173,6 +183,7 @@ def order_delete_from_api(*, order: Order) -> None:
         )
     if order.shipments.exists():
         raise ApplicationError(f"Order {order.order_number} has shipments and cannot be deleted.")
+    orders_stock_changed(order_ids=[order.pk], event=StockEvent.ORDER_DELETED)  # what it holds goes back
     order.delete()
 
 

@@ -202,5 +202,5 @@ ORDER_BODY = {
         "source": "Webstore",
         "billToParty": None,
     },
-    "tagIds": [53974],
+    "tagIds": None,  # the docs' example names tag 53974, which no merchant here has: unknown tags are a 400
 }

@@ -153,7 +153,7 @@ def test_order_shape_field_for_field(api, created):
         order["advancedOptions"]["customField1"] == "Custom data" and order["advancedOptions"]["source"] == "Webstore"
     )
     assert order["weight"]["units"] == "grams" and order["weight"]["value"] == pytest.approx(708.74)
-    assert order["tagIds"] is None  # tags are not stored yet
+    assert order["tagIds"] is None  # no tags: null, as ShipStation (tests/api/test_tags.py has them)
 
 
 def _keys(declared) -> dict:
