@@ -4,7 +4,8 @@
     DATABASE_URL=postgres://... python bench/import_throughput.py --orders 5000
 
 Prints orders/second for a first import (all created), a re-import of the same window (all
-unchanged) and an import where every order changed.
+unchanged) and an import where every order changed, with the SQL queries per page.
+``--catalog`` puts every SKU in the catalog with stock first, so each page also allocates stock.
 """
 
 import argparse
@@ -22,6 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--lines", type=int, default=2, help="lines per order")
+    parser.add_argument("--catalog", action="store_true", help="the SKUs are catalog products (stock is allocated)")
     args = parser.parse_args()
 
     os.environ.setdefault("SHIPPING_VAR_DIR", tempfile.mkdtemp(prefix="bench-"))
@@ -31,6 +33,8 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     call_command("migrate", verbosity=0)
 
@@ -57,18 +61,34 @@ def main() -> None:
             ]
             market.put(fake_order(f"{n}", minutes_ago=minutes_ago, lines=lines))
 
+    if args.catalog:
+        from catalog.models import Product
+        from catalog.services.products import product_create
+        from catalog.services.stock import stock_adjust
+
+        for i in range(args.lines):
+            sku = f"SKU-{i}"
+            product = Product.objects.filter(merchant=merchant, sku=sku).first() or product_create(
+                merchant=merchant, sku=sku, name=f"Item {i}"
+            )
+            stock_adjust(product=product, on_hand=args.orders * 10, note="bench")
+
     def timed(label: str) -> None:
         started = time.perf_counter()
-        run = order_import_run(store_id=store.pk)
+        with CaptureQueriesContext(connection) as queries:
+            run = order_import_run(store_id=store.pk)
         seconds = time.perf_counter() - started
         print(
             f"{label:<22} {args.orders} orders in {seconds:6.2f} s = {args.orders / seconds:7.0f} orders/s "
             f"(created={run.created_count} updated={run.updated_count} unchanged={run.unchanged_count}, "
-            f"{run.pages} pages)"
+            f"{run.pages} pages, {len(queries) / max(run.pages, 1):.1f} queries/page)"
         )
 
     engine = django.db.connection.vendor
-    print(f"database: {engine}; {args.orders} orders x {args.lines} lines; page size {market.page_size}")
+    print(
+        f"database: {engine}; {args.orders} orders x {args.lines} lines; page size {market.page_size}"
+        f"{'; SKUs in the catalog' if args.catalog else ''}"
+    )
     fill(minutes_ago=5)
     timed("first import")
     timed("re-import, unchanged")

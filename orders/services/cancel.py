@@ -13,6 +13,7 @@ from ..statuses import OrderStatus, StatusSource
 from .outbox import outbox_add
 from .shipments import shipped_quantities
 from .status import order_set_status
+from .stock_hooks import StockEvent, orders_stock_changed
 
 
 @transaction.atomic
@@ -58,4 +59,5 @@ def order_cancel(
             order=order,
             payload={"external_line_ids": [line.external_line_id for line in targets], "reason": reason},
         )
+    orders_stock_changed(order_ids=[order.pk], event=StockEvent.CANCELLATION, actor=actor)
     return order

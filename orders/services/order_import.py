@@ -26,6 +26,7 @@ from ..models.order import ADDRESS_PARTS
 from ..statuses import FINAL_STATUSES, OrderStatus, StatusOwner, StatusSource, can_transition
 from .outbox import outbox_add_many
 from .status import order_set_status
+from .stock_hooks import StockEvent, orders_stock_changed
 
 if TYPE_CHECKING:
     from channels.models import Store
@@ -394,4 +395,10 @@ def orders_upsert_from_channel(*, store: Store, items: Sequence[ImportItem], for
             if current is None:
                 current = Order.objects.filter(store=store, external_id=item.external.external_id).first()
             results[index] = _upsert_one(store, item, current, force=force)
-    return [results[index] for index in range(len(items))]
+    ordered = [results[index] for index in range(len(items))]
+    # Stock follows the page in one bulk call: new orders allocate, changed lines or statuses adjust.
+    orders_stock_changed(
+        order_ids=[r.order_id for r in ordered if r.outcome in (Outcome.CREATED, Outcome.UPDATED)],
+        event=StockEvent.ORDER_IMPORT,
+    )
+    return ordered

@@ -21,6 +21,7 @@ from .identifiers import identifier_error, order_line_identifiers
 from .notifications import shipment_email_schedule
 from .outbox import outbox_add
 from .status import order_set_status
+from .stock_hooks import StockEvent, orders_stock_changed
 
 SHIPPABLE = {OrderStatus.AWAITING_SHIPMENT, OrderStatus.ON_HOLD}
 
@@ -160,6 +161,7 @@ def shipment_create(
         )
     if notify_customer:
         shipment_email_schedule(shipment=shipment, kind="shipped")
+    orders_stock_changed(order_ids=[order.pk], event=StockEvent.SHIPMENT, actor=actor)
     return shipment
 
 
@@ -182,6 +184,7 @@ def shipment_void(*, shipment: Shipment, actor: AbstractBaseUser | None = None) 
             actor=actor,
             note=f"Shipment {shipment.tracking_number or shipment.pk} voided",
         )
+    orders_stock_changed(order_ids=[order.pk], event=StockEvent.SHIPMENT_VOID, actor=actor)
     return shipment
 
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "shipping.accounts",
     "channels.apps.ChannelsConfig",
     "orders.apps.OrdersConfig",
+    "catalog.apps.CatalogConfig",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +162,9 @@ CHANNEL_CALL_RETENTION_DAYS = env.int("CHANNEL_CALL_RETENTION_DAYS", default=14)
 SYNC_LOG_RETENTION_DAYS = env.int("SYNC_LOG_RETENTION_DAYS", default=90)
 DOCUMENT_CHUNK_SIZE = env.int("DOCUMENT_CHUNK_SIZE", default=50)  # caps WeasyPrint's memory per render
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+# Called by orders services, in their transaction, with the ids of orders whose lines, status or shipments
+# changed (orders.services.stock_hooks): the catalog's stock follows them. Not a signal: explicit call sites.
+ORDER_STOCK_HOOKS = ["catalog.services.stock.stock_sync_orders"]
 
 # --- REST API (ShipStation API v1 compatible, under /api/v1/) -------------------------------------
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=40)  # per API key, as ShipStation

@@ -1,0 +1,32 @@
+from django.core.management.base import BaseCommand
+
+from catalog.services.products_csv import products_export_csv
+
+from ._common import merchant_and_store
+
+
+class _Out:
+    """csv.writer -> the command's stdout, without the line ending it adds."""
+
+    def __init__(self, stdout):
+        self.stdout = stdout
+
+    def write(self, text: str) -> None:
+        self.stdout.write(text, ending="")
+
+
+class Command(BaseCommand):
+    help = "Write the merchant's products as CSV to standard output, in the format import_products reads."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--merchant", required=True, help="merchant slug")
+        parser.add_argument("--store", type=int, help="add the listing columns (enabled, price ...) of this store")
+        parser.add_argument(
+            "--sellercloud", action="store_true", help="SellerCloud's column names (ProductID, BACKMARKET_...)"
+        )
+
+    def handle(self, *args, merchant: str, store: int | None, sellercloud: bool, **options):
+        found_merchant, found_store = merchant_and_store(merchant, store)
+        products_export_csv(
+            merchant=found_merchant, out=_Out(self.stdout), store=found_store, sellercloud_names=sellercloud
+        )
