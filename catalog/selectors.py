@@ -14,6 +14,11 @@ from .models import Product, StockLevel, StockMovement
 from .services.stock import products_by_sku, sku_key
 
 
+def catalog_in_use(*, merchant_id: int) -> bool:
+    """Whether the merchant keeps a catalog at all (without products, stock is not tracked)."""
+    return Product.objects.filter(merchant_id=merchant_id).exists()
+
+
 def product_list(*, merchant: Merchant) -> QuerySet[Product]:
     return Product.objects.filter(merchant=merchant).prefetch_related("stock_levels__warehouse")
 

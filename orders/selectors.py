@@ -12,7 +12,7 @@ from django.utils import timezone
 from shipping.accounts.models import Merchant
 from shipping.core.crypto import DecryptionError, decrypt_text, encrypt_text
 
-from .models import Order, OrderLine, OutboxMessage, PrintBatch, Shipment, ShipmentLine, Tag
+from .models import Order, OrderLine, OutboxMessage, PrintBatch, Shipment, ShipmentLine, Tag, Warehouse
 from .statuses import OrderStatus
 
 # The grid's sortable columns: query-string key -> ORM path. "-key" sorts descending; id breaks ties.
@@ -231,6 +231,11 @@ def order_get(*, merchant: Merchant, order_id: int) -> Order:
         )
         .get(pk=order_id)
     )
+
+
+def warehouse_list(*, merchant: Merchant) -> QuerySet[Warehouse]:
+    """The merchant's ship-from warehouses, the default first."""
+    return Warehouse.objects.filter(merchant=merchant)
 
 
 def tag_list(*, merchant: Merchant) -> QuerySet[Tag]:

@@ -10,6 +10,7 @@ from shipping.accounts.models import Role
 from shipping.core.errors import ApplicationError
 
 from .models import Warehouse
+from .selectors import warehouse_list
 from .services.warehouses import warehouse_save
 
 ADDRESS = ("name", "company", "street1", "street2", "city", "state", "postal_code", "country", "phone")
@@ -47,7 +48,7 @@ class WarehouseForm(forms.ModelForm):
 
 @role_required(Role.OWNER)
 def warehouse_list_view(request, warehouse_id: int | None = None):
-    warehouses = Warehouse.objects.filter(merchant=request.merchant)
+    warehouses = warehouse_list(merchant=request.merchant)
     editing = warehouses.filter(pk=warehouse_id).first() if warehouse_id else None
     if warehouse_id and editing is None:
         raise Http404("No such warehouse.")

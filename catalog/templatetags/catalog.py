@@ -5,8 +5,7 @@ For the order page (the UI step): stock cannot follow a line whose SKU the catal
 
 from django import template
 
-from ..models import Product
-from ..selectors import order_lines_unknown_sku, unknown_skus_for_order
+from ..selectors import catalog_in_use, order_lines_unknown_sku, unknown_skus_for_order
 
 register = template.Library()
 
@@ -20,7 +19,7 @@ def unknown_skus(order) -> list[str]:
 def catalog_flags(order) -> list[str]:
     """The order page's flag: SKUs not in the catalog, but only for a merchant who keeps one (a merchant
     without products does not track stock, and every line would be flagged)."""
-    if not Product.objects.filter(merchant_id=order.merchant_id).exists():
+    if not catalog_in_use(merchant_id=order.merchant_id):
         return []
     return unknown_skus_for_order(order=order)
 

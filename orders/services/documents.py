@@ -23,7 +23,6 @@ from django.utils import timezone
 from shipping.accounts.models import Merchant
 from shipping.core.errors import ApplicationError
 
-from .. import carriers
 from ..documents.data import AddressBlock, LabelData, PackingSlipData, SlipItem
 from ..documents.labels import render_labels
 from ..documents.merge import merge_pdfs
@@ -55,13 +54,11 @@ def label_data(shipment: Shipment) -> LabelData:
     warehouse = shipment.warehouse or Warehouse.objects.filter(merchant_id=order.merchant_id, is_default=True).first()
     if warehouse is None:
         raise ApplicationError("Add a ship-from warehouse (the default one) before printing labels.")
-    found = carriers.carrier(shipment.carrier_code)
-    service = found.service(shipment.service_code) if found else None
     return LabelData(
         ship_from=_block(warehouse, "address"),
         ship_to=_block(order, "ship_to"),
-        carrier_name=found.name if found else shipment.carrier_code,
-        service_name=service.name if service else shipment.service_code,
+        carrier_name=shipment.carrier_name,
+        service_name=shipment.service_name,
         tracking_number=shipment.tracking_number,
         order_number=order.order_number,
         weight_text=_weight_text(shipment.weight_grams or order.total_weight_grams),
