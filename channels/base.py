@@ -51,14 +51,19 @@ __all__ = [
     "ChannelRateLimited",
     "ChannelRejected",
     "ChannelUnavailable",
+    "Competitor",
     "ExternalOrder",
     "ExternalOrderLine",
     "LineRef",
+    "ListingDraft",
+    "ListingPage",
+    "ListingTaskState",
     "ListingUpdate",
     "OperationResult",
     "OrderPage",
     "OrderRef",
     "RecordFailure",
+    "RemoteListing",
     "SettingField",
     "ShipmentNotice",
     "ShippedLine",
@@ -89,6 +94,9 @@ class Capability(StrEnum):
     NOTIFY_SHIPMENT = "notify_shipment"
     CANCEL = "cancel"
     PUSH_LISTINGS = "push_listings"
+    READ_LISTINGS = "read_listings"
+    CREATE_LISTINGS = "create_listings"
+    REPRICE = "reprice"
 
 
 class CancelReason(StrEnum):
@@ -247,11 +255,80 @@ class ShipmentNotice:
 
 @dataclass(frozen=True, slots=True)
 class ListingUpdate:
+    """A real-time change of one listing: only the fields that are not None are sent."""
+
     sku: str
     quantity: int | None = None
     price: Decimal | None = None
     currency: str = ""
     listing_ref: str = ""
+    market: str = ""  # where the price applies (Back Market: the Accept-Language); "" = the store's market
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteListing:
+    """A listing as the marketplace has it now. ``price`` is in ``currency`` of the market it was read in."""
+
+    listing_ref: str  # Back Market: the listing UUID
+    sku: str
+    quantity: int
+    price: Decimal | None = None
+    currency: str = ""
+    legacy_id: int | None = None
+    product_ref: str = ""
+    title: str = ""
+    max_price: Decimal | None = None
+    min_price: Decimal | None = None
+    publication_state: int | None = None
+    grade: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    listings: tuple[RemoteListing, ...]
+    next_cursor: str | None = None
+    failures: tuple[RecordFailure, ...] = ()
+    total: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListingDraft:
+    """One row of a bulk listing creation."""
+
+    sku: str
+    product_ref: str  # Back Market: a product UUID, or the number in the product's URL
+    quantity: int
+    price: Decimal
+    currency: str
+    grade: str  # Back Market's name: EXCELLENT, VERY_GOOD, GOOD, FAIR, STALLONE
+    warranty_months: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListingTaskState:
+    """Where a bulk creation task is: still running, or ended with per-row results."""
+
+    task_ref: str
+    finished: bool
+    failed: bool = False  # the whole task failed (``error`` says why)
+    error: str = ""
+    created: tuple[RemoteListing, ...] = ()  # rows that became (or updated) a listing
+    row_errors: tuple[tuple[str, str], ...] = ()  # (sku, the marketplace's message)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Competitor:
+    """The buybox for one listing in one market (Back Market's Backbox)."""
+
+    market: str
+    is_winning: bool
+    price_to_win: Decimal | None
+    currency: str = ""
+    price: Decimal | None = None
+    winner_price: Decimal | None = None
+    min_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +353,8 @@ class AdapterContext:
     call_logger: Callable[[CallRecord], None] | None = None
     rate_limiter: RateLimiter | None = None
     http_timeout: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds, on every request
+    # Overrides of an adapter's documented limits, by name (tests and benches shrink them).
+    limits: Mapping[str, float] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -347,6 +426,37 @@ class BaseChannelAdapter:
 
     def push_listings(self, updates: Sequence[ListingUpdate]) -> list[OperationResult]:
         self._unsupported(Capability.PUSH_LISTINGS)
+
+    # --- listings (the catalog's sync) -------------------------------------------------------------
+
+    def fetch_listings(self, *, cursor: str | None = None) -> ListingPage:
+        self._unsupported(Capability.READ_LISTINGS)
+
+    def fetch_listing(self, *, listing_ref: str = "", sku: str = "") -> RemoteListing | None:
+        """One listing by its reference or SKU, as the marketplace has it now; None if it has none."""
+        self._unsupported(Capability.READ_LISTINGS)
+
+    def push_listing(self, update: ListingUpdate) -> RemoteListing:
+        """A real-time write of one listing; returns the listing as it is afterwards."""
+        self._unsupported(Capability.PUSH_LISTINGS)
+
+    def reserve_listing_lines(self, lines: int, *, low_priority: bool = False) -> float:
+        """Take ``lines`` from the marketplace's listing-write budget: 0.0 when granted, else the seconds
+        until they could be. ``low_priority`` (price changes) leaves a reserve for quantity pushes."""
+        return 0.0
+
+    def submit_listing_drafts(self, drafts: Sequence[ListingDraft]) -> str:
+        """Start a bulk listing creation; returns the marketplace's task reference."""
+        self._unsupported(Capability.CREATE_LISTINGS)
+
+    def fetch_listing_task(self, task_ref: str) -> ListingTaskState:
+        self._unsupported(Capability.CREATE_LISTINGS)
+
+    def fetch_competitors(self, listing_ref: str) -> list[Competitor]:
+        self._unsupported(Capability.REPRICE)
+
+    def currency_for_market(self, market: str = "") -> str:
+        return ""
 
     def map_raw(self, raw: Mapping[str, Any]) -> ExternalOrder:
         """Re-map a record kept in a SyncIssue, for channels that cannot fetch one order."""

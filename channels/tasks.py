@@ -76,3 +76,133 @@ def purge_sync_logs() -> dict:
     from .services.purge import sync_logs_purge
 
     return sync_logs_purge()
+
+
+# --- listings (catalog) -------------------------------------------------------------------------------
+
+LISTING_LOCK_SECONDS = 15 * 60
+
+
+def _store_lock(name: str, store_id: int):
+    """One run of a kind per store at a time, across workers (the Django cache: Redis when configured)."""
+    from django.core.cache import cache
+
+    key = f"listing-run:{name}:{store_id}"
+    return key if cache.add(key, 1, timeout=LISTING_LOCK_SECONDS) else None
+
+
+def _unlock(key: str) -> None:
+    from django.core.cache import cache
+
+    cache.delete(key)
+
+
+@shared_task(name="channels.tasks.push_listings", soft_time_limit=10 * 60, time_limit=11 * 60)
+def push_listings(store_id: int) -> str:
+    """Deliver a store's due listing pushes (scheduled on commit by catalog.services.listing_push)."""
+    from .services.listing_sync import listing_pushes_deliver, next_push_due
+
+    try:
+        counts = listing_pushes_deliver(store_id=store_id)
+    except RemoteError as exc:
+        logger.warning("listing pushes of store %s stopped: %s", store_id, exc)
+        return "failed"
+    due = next_push_due(store_id=store_id)
+    if due is not None:
+        from django.utils import timezone
+
+        countdown = max(0.0, (due - timezone.now()).total_seconds())
+        push_listings.apply_async(args=[store_id], countdown=countdown + random.uniform(0, 1))  # noqa: S311
+    return counts.line()
+
+
+@shared_task(name="channels.tasks.sweep_listing_pushes")
+def sweep_listing_pushes() -> int:
+    from .services.listing_sync import stores_with_due_pushes
+
+    store_ids = stores_with_due_pushes()
+    for store_id in store_ids:
+        push_listings.delay(store_id)
+    return len(store_ids)
+
+
+@shared_task(name="channels.tasks.dispatch_listing_runs")
+def dispatch_listing_runs() -> dict:
+    from .services.listing_sync import stores_due_for_listing_runs
+
+    due = stores_due_for_listing_runs()
+    for store_id in due["reconcile"]:
+        reconcile_listings.apply_async(args=[store_id], expires=4 * 60)
+    for store_id in due["create"]:
+        create_listings.apply_async(args=[store_id], expires=30 * 60)
+    for store_id in due["reprice"]:
+        reprice_listings.apply_async(args=[store_id], expires=30 * 60)
+    return {name: len(ids) for name, ids in due.items()}
+
+
+@shared_task(name="channels.tasks.reconcile_listings", soft_time_limit=30 * 60, time_limit=31 * 60)
+def reconcile_listings(store_id: int, trigger: str = "schedule") -> str:
+    from .services.listing_sync import listings_reconcile
+
+    lock = _store_lock("reconcile", store_id)
+    if lock is None:
+        return "skipped: running"
+    try:
+        return listings_reconcile(store_id=store_id, trigger=trigger).line()
+    except RemoteError as exc:
+        logger.warning("listing reconcile of store %s stopped: %s", store_id, exc)
+        return "failed"
+    finally:
+        _unlock(lock)
+
+
+@shared_task(name="channels.tasks.create_listings", soft_time_limit=10 * 60, time_limit=11 * 60)
+def create_listings(store_id: int, trigger: str = "schedule") -> str:
+    from .services.listing_create import listings_create
+
+    lock = _store_lock("create", store_id)
+    if lock is None:
+        return "skipped: running"
+    try:
+        counts = listings_create(store_id=store_id, trigger=trigger)
+    except RemoteError as exc:
+        logger.warning("listing creation of store %s stopped: %s", store_id, exc)
+        return "failed"
+    finally:
+        _unlock(lock)
+    if counts.task is not None:
+        poll_listing_task.apply_async(args=[counts.task.pk], countdown=30)
+    return counts.line()
+
+
+@shared_task(bind=True, name="channels.tasks.poll_listing_task", max_retries=None)
+def poll_listing_task(self, task_pk: int) -> str:
+    """Back Market says a task takes about 5 minutes: look every 30 s, then every 2 minutes, for a day."""
+    from .services.listing_create import listing_task_poll
+
+    try:
+        task = listing_task_poll(task_pk=task_pk)
+    except (RemoteRateLimited, RemoteUnavailable) as exc:
+        task = None
+        logger.info("listing task %s: %s", task_pk, exc)
+    if task is not None and task.status != "pending":
+        return task.status
+    if self.request.retries >= 24 * 30:
+        return "gave up"
+    raise self.retry(countdown=30 if self.request.retries < 20 else 120)
+
+
+@shared_task(name="channels.tasks.reprice_listings", soft_time_limit=55 * 60, time_limit=56 * 60)
+def reprice_listings(store_id: int, trigger: str = "schedule") -> str:
+    from .services.listing_reprice import listings_reprice
+
+    lock = _store_lock("reprice", store_id)
+    if lock is None:
+        return "skipped: running"
+    try:
+        return listings_reprice(store_id=store_id).line()
+    except RemoteError as exc:
+        logger.warning("repricer of store %s stopped: %s", store_id, exc)
+        return "failed"
+    finally:
+        _unlock(lock)

@@ -1,4 +1,5 @@
 from .listing import ListingBinding, ListingSettings, ListingSync
+from .listing_log import ListingEvent, ListingPush, ListingTask
 from .product import Grade, Product
 from .stock import Allocation, Deduction, StockLevel, StockMovement
 
@@ -7,8 +8,11 @@ __all__ = [
     "Deduction",
     "Grade",
     "ListingBinding",
+    "ListingEvent",
+    "ListingPush",
     "ListingSettings",
     "ListingSync",
+    "ListingTask",
     "Product",
     "StockLevel",
     "StockMovement",

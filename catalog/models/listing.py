@@ -1,8 +1,8 @@
 """What a store sells and how: per-product settings (SellerCloud's custom columns), the listing each
 product is bound to on the marketplace, and the store's sync switches.
 
-Only the models land now; the quantity and price sync, listing creation and the repricer use them
-in later steps.
+The sync itself (channels.services.listing_sync, listing_create, repricer) reads these and records what
+it did in ``listing_log``.
 """
 
 import re
@@ -45,10 +45,20 @@ class ListingSync(models.Model):
     mode = models.CharField(max_length=32, choices=Mode.choices, default=Mode.OFF)
     create_listings = models.BooleanField(default=False)  # enabled products get listings created
     repricer = models.BooleanField(default=False)  # move the price towards the buybox, within min..default price
+    last_reconcile_at = models.DateTimeField(null=True, blank=True)
+    last_reconcile = models.JSONField(default=dict, blank=True)  # the counts of the last full reconcile
+    last_create_at = models.DateTimeField(null=True, blank=True)
+    last_reprice_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"{self.store}: {self.get_mode_display()}"
+
+    @property
+    def sends_prices(self) -> bool:
+        """Prices follow the merchant's (default) price: 'prices and quantities' without the repricer, who then
+        owns prices."""
+        return self.mode == self.Mode.PRICES_AND_QUANTITIES and not self.repricer
 
 
 class ListingSettings(models.Model):
@@ -68,6 +78,9 @@ class ListingSettings(models.Model):
     backmarket_id = models.CharField(max_length=64, blank=True)  # number in the product URL, or product UUID
     grade = models.PositiveSmallIntegerField(choices=Grade.choices, null=True, blank=True)
     warranty_months = models.PositiveSmallIntegerField(default=MIN_WARRANTY_MONTHS)
+    # Back Market's words for the last listing-creation row that failed for this product.
+    creation_error = models.TextField(blank=True)
+    creation_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -123,6 +136,9 @@ class ListingBinding(models.Model):
     publication_state = models.PositiveSmallIntegerField(null=True, blank=True)
     remote_quantity = models.IntegerField(null=True, blank=True)  # as last read from the marketplace
     remote_price = models.DecimalField(**MONEY, null=True, blank=True)
+    remote_currency = models.CharField(max_length=3, blank=True)
+    max_price = models.DecimalField(**MONEY, null=True, blank=True)  # above it Back Market takes the listing offline
+    title = models.CharField(max_length=500, blank=True)
     last_quantity_sent = models.IntegerField(null=True, blank=True)
     last_price_sent = models.DecimalField(**MONEY, null=True, blank=True)
     last_currency = models.CharField(max_length=3, blank=True)
@@ -130,6 +146,13 @@ class ListingBinding(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)  # last found in a read of the listings
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # A change we owe the marketplace but held back (the hourly write budget); sent by a later run.
+    deferred_reason = models.CharField(max_length=200, blank=True)
+    deferred_since = models.DateTimeField(null=True, blank=True)
+    # The repricer's last look at the buybox (Backbox competitors).
+    buybox_winning = models.BooleanField(null=True, blank=True)
+    buybox_price_to_win = models.DecimalField(**MONEY, null=True, blank=True)
+    buybox_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

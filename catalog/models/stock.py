@@ -20,6 +20,7 @@ class Reason(models.TextChoices):
     CATALOG_CHANGE = "catalog_change", "Product added to the catalog"
     MANUAL_ADJUSTMENT = "manual_adjustment", "Manual adjustment"
     CSV_UPLOAD = "csv_upload", "CSV upload"
+    API = "api", "API"
 
 
 class StockLevel(models.Model):

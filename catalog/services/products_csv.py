@@ -42,6 +42,8 @@ from ..models import Grade, ListingSettings, Product, StockLevel
 from ..models.listing import MIN_WARRANTY_MONTHS, backmarket_id_clean
 from ..models.product import BACKMARKET_GRADE_NAMES
 from ..models.stock import Reason
+from .listing_push import listing_push_request
+from .listing_settings import PUSHED_FIELDS
 from .stock import (
     CHUNK,
     StockChange,
@@ -472,6 +474,13 @@ def products_import_csv(
         ListingSettings.objects.bulk_create([listing for _, listing in new_settings])
         if changed_settings:
             ListingSettings.objects.bulk_update(changed_settings, [*store_fields, "updated_at"], batch_size=CHUNK)
+        if store is not None and PUSHED_FIELDS & set(store_fields):
+            # Enabled, safety quantity or price changed: those listings are due (stock changes push by themselves).
+            listing_push_request(
+                product_ids=[listing.product_id for listing in changed_settings]
+                + [listing.product_id for _, listing in new_settings],
+                store_id=store.pk,
+            )
 
         counts = [
             StockCount(

@@ -34,6 +34,7 @@ from shipping.core.errors import ApplicationError
 
 from ..models import Allocation, Deduction, Product, StockLevel, StockMovement
 from ..models.stock import Reason
+from .listing_push import listing_push_request
 
 # Orders whose units are held: everything not shipped or cancelled (awaiting payment too: nothing is
 # oversold because a payment was slow).
@@ -193,7 +194,9 @@ def _apply(deltas: Sequence[_Delta], *, actor: AbstractBaseUser | None = None) -
         updated_at=timezone.now(),
     )
     StockMovement.objects.bulk_create(movements)
-    return StockChange(frozenset(pk for pk, change in available.items() if change), len(movements))
+    changed = frozenset(pk for pk, change in available.items() if change)
+    listing_push_request(product_ids=changed)  # the listings follow, within seconds of the commit
+    return StockChange(changed, len(movements))
 
 
 # --- orders ---------------------------------------------------------------------------------------

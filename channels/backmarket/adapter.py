@@ -16,18 +16,24 @@ from ..base import (
     ChannelDataError,
     ChannelKind,
     ChannelRejected,
+    Competitor,
     ExternalOrder,
     LineRef,
+    ListingDraft,
+    ListingPage,
+    ListingTaskState,
+    ListingUpdate,
     OperationResult,
     OrderPage,
     OrderRef,
     RecordFailure,
+    RemoteListing,
     ShipmentNotice,
     ShippedLine,
 )
-from . import mapper
-from .client import BackMarketClient, error_message
-from .settings import SETTINGS_FIELDS, base_url_for, market_for
+from . import listings, mapper
+from .client import LISTING_LINES_PER_HOUR, BackMarketClient, error_message
+from .settings import SETTINGS_FIELDS, base_url_for, currency_for, market_for
 
 ACCEPT, SHIP, CANCEL_UNACCEPTED, REFUND_UNSHIPPED = 2, 3, 4, 5
 
@@ -36,7 +42,16 @@ class BackMarketAdapter(BaseChannelAdapter):
     kind = ChannelKind.BACK_MARKET.value
     label = "Back Market"
     capabilities = frozenset(
-        {Capability.FETCH_ORDERS, Capability.ACKNOWLEDGE, Capability.NOTIFY_SHIPMENT, Capability.CANCEL}
+        {
+            Capability.FETCH_ORDERS,
+            Capability.ACKNOWLEDGE,
+            Capability.NOTIFY_SHIPMENT,
+            Capability.CANCEL,
+            Capability.PUSH_LISTINGS,
+            Capability.READ_LISTINGS,
+            Capability.CREATE_LISTINGS,
+            Capability.REPRICE,
+        }
     )
     settings_fields = SETTINGS_FIELDS
     default_status_map = mapper.DEFAULT_STATUS_MAP
@@ -66,7 +81,12 @@ class BackMarketAdapter(BaseChannelAdapter):
             rate_limiter=context.rate_limiter,
             call_logger=context.call_logger,
             timeout=context.http_timeout,
+            limits=context.limits,
         )
+        self.market = market_for(settings)
+        self.listing_lines_per_hour = int(context.limits.get("listing_lines_per_hour", LISTING_LINES_PER_HOUR))
+        # Price changes leave this much of the hourly budget to quantity pushes.
+        self.quantity_reserve = int(context.limits.get("quantity_reserve", max(1, self.listing_lines_per_hour // 10)))
 
     # --- inbound -------------------------------------------------------------------------------
 
@@ -216,6 +236,71 @@ class BackMarketAdapter(BaseChannelAdapter):
                 continue
             sent += 1
         return OperationResult(ok=True, external_ref=order.external_id, message=f"cancelled {sent} SKU(s)")
+
+    # --- listings ------------------------------------------------------------------------------
+
+    def fetch_listings(self, *, cursor: str | None = None) -> ListingPage:
+        page = self.client.list_listings(next_url=cursor)
+        results = page.get("results") if isinstance(page, Mapping) else None
+        if not isinstance(results, list):
+            raise ChannelDataError("Back Market's listing list has no results array.")
+        found, failures = [], []
+        for raw in results:
+            try:
+                found.append(listings.map_listing(raw))
+            except ChannelDataError as exc:
+                ref = str(raw.get("sku") or raw.get("id") or "") if isinstance(raw, Mapping) else ""
+                failures.append(RecordFailure(ref, exc.message, raw if isinstance(raw, Mapping) else {}))
+        total = page.get("count") if isinstance(page.get("count"), int) else None
+        return ListingPage(tuple(found), page.get("next") or None, tuple(failures), total)
+
+    def fetch_listing(self, *, listing_ref: str = "", sku: str = "") -> RemoteListing | None:
+        raw = self.client.get_listing(listing_ref) if listing_ref else self.client.get_listing_by_sku(sku)
+        return None if raw is None else listings.map_listing(raw)
+
+    def push_listing(self, update: ListingUpdate) -> RemoteListing:
+        body = listings.update_body(update)
+        if update.price is not None and not update.currency:
+            body["currency"] = currency_for(update.market or self.market)
+        try:
+            raw = self.client.update_listing(update.listing_ref, body, market=update.market or None)
+        except RemoteRejected as exc:
+            raise ChannelRejected(
+                f"Back Market refused the update of {update.sku}: {error_message(exc)}",
+                status_code=exc.status_code,
+                body=exc.body,
+            ) from exc
+        return listings.map_listing(raw)
+
+    def reserve_listing_lines(self, lines: int, *, low_priority: bool = False) -> float:
+        if self.context.rate_limiter is None:
+            return 0.0
+        return self.context.rate_limiter.acquire_window(
+            f"{self.client.token_key}:listing-lines",
+            limit=self.listing_lines_per_hour,
+            window=3600.0,
+            cost=lines,
+            reserve=self.quantity_reserve if low_priority else 0,
+        )
+
+    def submit_listing_drafts(self, drafts: Sequence[ListingDraft]) -> str:
+        try:
+            return listings.task_id_of(self.client.create_listings(listings.drafts_csv(drafts)))
+        except RemoteRejected as exc:
+            raise ChannelRejected(
+                f"Back Market refused the listing file: {error_message(exc)}",
+                status_code=exc.status_code,
+                body=exc.body,
+            ) from exc
+
+    def fetch_listing_task(self, task_ref: str) -> ListingTaskState:
+        return listings.map_task(task_ref, self.client.get_task(task_ref))
+
+    def fetch_competitors(self, listing_ref: str) -> list[Competitor]:
+        return listings.map_competitors(self.client.competitors(listing_ref))
+
+    def currency_for_market(self, market: str = "") -> str:
+        return currency_for(market or self.market)
 
     def outbound_already_applied(self, *, kind: str, remote: ExternalOrder, payload: Mapping[str, Any]) -> bool:
         states = [int(line.external_status or 0) for line in remote.lines]

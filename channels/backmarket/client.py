@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import requests
 
 from shipping.core.errors import RemoteAuthError, RemoteDataError, RemoteError, RemoteUnavailable
-from shipping.core.http import CallRecord, HttpClient
+from shipping.core.http import CallRecord, HttpClient, WindowLimit
 from shipping.core.ratelimit import RateLimiter
 
 PAGE_SIZE = 50  # the API's maximum; the parameter is hyphenated: page-size
@@ -21,6 +21,14 @@ PAGE_SIZE = 50  # the API's maximum; the parameter is hyphenated: page-size
 # lets through at most 20 + 18 x 10 = 200 in any 10-second window.
 RATE_PER_SECOND = 18.0
 BURST = 20
+
+# Stricter limits (reference §7.1), per token: the "catalog" endpoints (every /ws/listings* and /ws/tasks*
+# path, as clients treat them) at most 20 requests in any 10 s; the Backbox at most 2 per second. A
+# request waits inline for room up to the window's length: a listing run is a long task anyway.
+CATALOG_LIMIT, CATALOG_WINDOW = 20, 10.0
+BACKBOX_LIMIT, BACKBOX_WINDOW = 2, 1.0
+# Listing writes: about 2,000 SKU lines an hour per token (one per POST /ws/listings/{id}, one per CSV row).
+LISTING_LINES_PER_HOUR = 2000
 
 TOKEN_HELP = (
     "Create a new token in the Back Market Back Office under Options → Integrations "
@@ -53,7 +61,22 @@ class BackMarketClient(HttpClient):
         rate_limiter: RateLimiter | None = None,
         call_logger: Callable[[CallRecord], None] | None = None,
         timeout: tuple[float, float] = (5.0, 30.0),
+        limits: Mapping[str, float] | None = None,
     ) -> None:
+        limits = limits or {}
+        self.token_key = f"backmarket:{_digest(token)}"
+        self.catalog_limit = WindowLimit(
+            f"{self.token_key}:catalog",
+            int(limits.get("catalog_limit", CATALOG_LIMIT)),
+            float(limits.get("catalog_window", CATALOG_WINDOW)),
+            max_wait=float(limits.get("catalog_window", CATALOG_WINDOW)) + 1,
+        )
+        self.backbox_limit = WindowLimit(
+            f"{self.token_key}:backbox",
+            int(limits.get("backbox_limit", BACKBOX_LIMIT)),
+            float(limits.get("backbox_window", BACKBOX_WINDOW)),
+            max_wait=float(limits.get("backbox_window", BACKBOX_WINDOW)) + 1,
+        )
         super().__init__(
             base_url=base_url,
             timeout=timeout,
@@ -95,7 +118,61 @@ class BackMarketClient(HttpClient):
         body = {key: value for key, value in (("imei", imei), ("serial_number", serial_number)) if value}
         return self._json("PATCH", f"/ws/orderlines/{orderline_id}", json=body)
 
+    # --- listings ------------------------------------------------------------------------------
+
+    def list_listings(self, *, next_url: str | None = None, page_size: int = PAGE_SIZE) -> dict:
+        """One page of GET /ws/listings (its envelope's `next` is the following page, or null)."""
+        if next_url:
+            self._check_same_host(next_url)
+            return self._json("GET", next_url)
+        return self._json("GET", "/ws/listings", params={"page-size": page_size})
+
+    def get_listing(self, listing_id: str) -> dict | None:
+        """GET /ws/listings/{uuid or legacy id}; None when Back Market has no such listing."""
+        return self._json_or_none("GET", f"/ws/listings/{listing_id}")
+
+    def get_listing_by_sku(self, sku: str) -> dict | None:
+        return self._json_or_none("GET", "/ws/listings/detail", params={"sku": sku})
+
+    def update_listing(self, listing_id: str, body: Mapping[str, Any], *, market: str | None = None) -> dict:
+        """POST /ws/listings/{uuid}: only the fields sent change; a price is in the market's currency."""
+        headers = {"Accept-Language": market} if market else None
+        return self._json("POST", f"/ws/listings/{listing_id}", json=dict(body), headers=headers)
+
+    def create_listings(self, catalog: str) -> dict:
+        """POST /ws/listings with a CSV catalog: returns {"bodymessage": task id}."""
+        body = {"catalog": catalog, "quotechar": '"', "delimiter": ",", "encoding": "utf-8"}
+        return self._json("POST", "/ws/listings", json=body)
+
+    def get_task(self, task_id: str) -> dict:
+        return self._json("GET", f"/ws/tasks/{task_id}")
+
+    def competitors(self, listing_uuid: str) -> list | None:
+        """GET /ws/backbox/v1/competitors/{uuid}: a list, or None when Back Market answers 404."""
+        return self._json_or_none("GET", f"/ws/backbox/v1/competitors/{listing_uuid}")
+
+    def window_limits(self, method: str, path_or_url: str) -> tuple[WindowLimit, ...]:
+        path = urlsplit(path_or_url).path if "://" in path_or_url else path_or_url
+        if path.startswith(("/ws/listings", "/ws/tasks")):
+            return (self.catalog_limit,)
+        if path.startswith("/ws/backbox"):
+            return (self.backbox_limit,)
+        return ()
+
     # --- plumbing ------------------------------------------------------------------------------
+
+    def _json_or_none(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, expected=(200, 404), **kwargs)
+        if response.status_code == 404:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise RemoteDataError(
+                f"Back Market answered {method} {path} with a body that is not JSON.",
+                status_code=response.status_code,
+                body=response.text[:2000],
+            ) from None
 
     def _json(self, method: str, path_or_url: str, **kwargs: Any) -> Any:
         data = self.request_json(method, path_or_url, **kwargs)

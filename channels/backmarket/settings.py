@@ -34,6 +34,10 @@ MARKETS = (
     "en-us",
 )
 
+# The currency a price is in, by market (reference §5.4: required for GBP, SEK, JPY, AUD markets).
+MARKET_CURRENCY = {market: "EUR" for market in MARKETS} | {"en-gb": "GBP", "sv-se": "SEK", "en-us": "USD"}
+MARKET_CURRENCY |= {"ja-jp": "JPY", "en-au": "AUD"}
+
 SETTINGS_FIELDS = (
     SettingField("region", "Region", choices=REGION_LABELS, default="eu"),
     SettingField(
@@ -68,3 +72,7 @@ def base_url_for(settings: dict) -> str:
 
 def market_for(settings: dict) -> str:
     return settings.get("market") or DEFAULT_MARKET.get(settings.get("region") or "eu", "fr-fr")
+
+
+def currency_for(market: str) -> str:
+    return MARKET_CURRENCY.get(market.lower(), "EUR")

@@ -35,7 +35,12 @@ def _call_logger(store_id: int) -> Callable[[CallRecord], None]:
 
 
 def adapter_context(
-    *, merchant: Merchant, settings: Mapping[str, Any], store_key: str, store_id: int | None = None
+    *,
+    merchant: Merchant,
+    settings: Mapping[str, Any],
+    store_key: str,
+    store_id: int | None = None,
+    kind: str = "",
 ) -> AdapterContext:
     return AdapterContext(
         settings=dict(settings),
@@ -45,6 +50,7 @@ def adapter_context(
         call_logger=_call_logger(store_id) if store_id else None,
         rate_limiter=get_rate_limiter(),
         http_timeout=(settings_module.CHANNEL_HTTP_CONNECT_TIMEOUT, settings_module.CHANNEL_HTTP_READ_TIMEOUT),
+        limits=dict(getattr(settings_module, "CHANNEL_LIMITS", {}).get(kind, {})) if kind else {},
     )
 
 
@@ -55,5 +61,6 @@ def adapter_for_store(store: Store) -> BaseChannelAdapter:
         settings={**store.config, **store.credentials},
         store_key=f"store:{store.pk}",
         store_id=store.pk,
+        kind=store.kind,
     )
     return cls(context)

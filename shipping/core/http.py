@@ -11,7 +11,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -98,6 +98,18 @@ class CallRecord:
 CallLogger = Callable[[CallRecord], None]
 
 
+@dataclass(frozen=True, slots=True)
+class WindowLimit:
+    """A stricter limit on some endpoints, on top of the client's token bucket: at most ``limit`` requests
+    in any ``window`` seconds, shared through the rate limiter under ``key``. A request waits inline up to
+    ``max_wait`` seconds for room, else raises RemoteRateLimited (the caller reschedules)."""
+
+    key: str
+    limit: int
+    window: float
+    max_wait: float = 1.0
+
+
 class HttpClient:
     def __init__(
         self,
@@ -164,6 +176,8 @@ class HttpClient:
         """Send one request; return the response if its status is ``expected``, else raise RemoteError."""
         method = method.upper()
         self._throttle()
+        for limit in self.window_limits(method, path_or_url):
+            self._throttle_window(limit)
         prepared = self.session.prepare_request(
             requests.Request(
                 method,
@@ -227,6 +241,10 @@ class HttpClient:
         """
         return None
 
+    def window_limits(self, method: str, path_or_url: str) -> Sequence[WindowLimit]:
+        """The endpoint-specific limits this request counts against (e.g. a marketplace's catalog endpoints)."""
+        return ()
+
     def default_retry_after(self) -> float:
         """Seconds to wait after a 429 without a usable Retry-After; jittered so workers spread out."""
         return 10.0 + random.uniform(0.0, 5.0)  # noqa: S311 - jitter, not cryptography
@@ -245,6 +263,23 @@ class HttpClient:
             if waited + wait > self.max_inline_wait:
                 raise RemoteRateLimited(
                     f"Rate limit for {self.rate_key} reached; retry in {wait:.2f}s.", retry_after=wait
+                )
+            time.sleep(wait)
+            waited += wait
+
+    def _throttle_window(self, limit: WindowLimit) -> None:
+        if self.rate_limiter is None:
+            return
+        waited = 0.0
+        while True:
+            wait = self.rate_limiter.acquire_window(limit.key, limit=limit.limit, window=limit.window)
+            if wait <= 0:
+                return
+            if waited + wait > limit.max_wait:
+                raise RemoteRateLimited(
+                    f"Limit of {limit.limit} requests per {limit.window:g} s for {limit.key} reached; "
+                    f"retry in {wait:.2f}s.",
+                    retry_after=wait,
                 )
             time.sleep(wait)
             waited += wait

@@ -29,6 +29,27 @@ class RateLimiter(ABC):
         Returns 0.0 when granted, else the seconds to wait before a retry could succeed.
         """
 
+    @abstractmethod
+    def acquire_window(self, key: str, *, limit: int, window: float, cost: int = 1, reserve: int = 0) -> float:
+        """Take ``cost`` units from a sliding window: at most ``limit`` units in any ``window`` seconds.
+
+        Exact where a token bucket is not ("20 requests per 10 s", "2,000 lines per hour"). ``reserve``
+        units stay untouched for others: a low-priority caller (price changes) passes a reserve so that
+        high-priority ones (quantities) still find room. Returns 0.0 when granted, else the seconds until
+        enough units leave the window (``inf`` when ``cost`` can never fit).
+        """
+
+    def window_used(self, key: str, *, window: float) -> int:
+        """Units taken in the last ``window`` seconds (for display; 0 when unknown)."""
+        return 0
+
+
+def _validate_window(limit: int, window: float, cost: int, reserve: int) -> None:
+    if limit < 1 or not window > 0:
+        raise ValueError("a window needs limit >= 1 and window > 0 seconds")
+    if cost < 1 or reserve < 0:
+        raise ValueError("cost must be >= 1 and reserve >= 0")
+
 
 def _validate(rate: float, capacity: int, cost: int) -> None:
     if not rate > 0:
@@ -47,6 +68,7 @@ class LocalRateLimiter(RateLimiter):
     def __init__(self) -> None:
         # key -> (tokens, monotonic time of that count, time the bucket is full again)
         self._buckets: dict[str, tuple[float, float, float]] = {}
+        self._windows: dict[str, list[tuple[float, int]]] = {}  # key -> (monotonic time, units) taken
         self._lock = threading.Lock()
 
     def acquire(self, key: str, *, rate: float, capacity: int, cost: int = 1) -> float:
@@ -63,6 +85,31 @@ class LocalRateLimiter(RateLimiter):
                 # A full bucket is the same as no bucket: forget those.
                 self._buckets = {k: v for k, v in self._buckets.items() if v[2] > now}
             return 0.0 if granted else (cost - tokens) / rate
+
+    def acquire_window(self, key: str, *, limit: int, window: float, cost: int = 1, reserve: int = 0) -> float:
+        _validate_window(limit, window, cost, reserve)
+        if cost > limit - reserve:
+            return float("inf")
+        with self._lock:
+            now = time.monotonic()
+            entries = self._windows.setdefault(key, [])
+            entries[:] = [(at, units) for at, units in entries if at > now - window]
+            used = sum(units for _, units in entries)
+            if used + cost <= limit - reserve:
+                entries.append((now, cost))
+                return 0.0
+            # Wait until enough of the oldest entries have left the window.
+            excess = used + cost - (limit - reserve)
+            for at, units in entries:
+                excess -= units
+                if excess <= 0:
+                    return max(at + window - now, 1e-6)
+            return float("inf")
+
+    def window_used(self, key: str, *, window: float) -> int:
+        with self._lock:
+            now = time.monotonic()
+            return sum(units for at, units in self._windows.get(key, []) if at > now - window)
 
 
 # Atomic refill-and-take. Clock from the Redis server, so workers' clock skew doesn't matter.
@@ -97,6 +144,45 @@ return string.format('%.6f', wait)
 """
 
 
+# A sorted set per window: member "<time>:<units>:<nonce>" scored by time. Sums in Lua; the sets stay small
+# (one member per grant, at most `limit` of them), and expire when the window has passed.
+_WINDOW_LUA = """
+if redis.replicate_commands then redis.replicate_commands() end
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local reserve = tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local used = 0
+for i = 1, #entries, 2 do
+  local units = tonumber(string.match(entries[i], ':(%d+):'))
+  used = used + units
+end
+local room = limit - reserve
+if used + cost <= room then
+  local seq = redis.call('INCR', KEYS[1] .. ':seq')
+  redis.call('PEXPIRE', KEYS[1] .. ':seq', math.ceil(window * 1000) + 1000)
+  redis.call('ZADD', KEYS[1], now, string.format('%.6f:%d:%d', now, cost, seq))
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
+  return '0'
+end
+local excess = used + cost - room
+for i = 1, #entries, 2 do
+  local units = tonumber(string.match(entries[i], ':(%d+):'))
+  excess = excess - units
+  if excess <= 0 then
+    local wait = tonumber(entries[i + 1]) + window - now
+    if wait < 0.000001 then wait = 0.000001 end
+    return string.format('%.6f', wait)
+  end
+end
+return 'inf'
+"""
+
+
 class RedisRateLimiter(RateLimiter):
     """Buckets in Redis, shared by every process using the same server."""
 
@@ -116,12 +202,29 @@ class RedisRateLimiter(RateLimiter):
         self.client = client
         self.key_prefix = key_prefix
         self._script = client.register_script(_LUA)
+        self._window_script = client.register_script(_WINDOW_LUA)
 
     def acquire(self, key: str, *, rate: float, capacity: int, cost: int = 1) -> float:
         _validate(rate, capacity, cost)
         wait = float(self._script(keys=[self.key_prefix + key], args=[repr(float(rate)), capacity, cost]))
         # The script rounds to microseconds; never report "granted" for a refusal.
         return 0.0 if wait <= 0 else max(wait, 1e-6)
+
+    def acquire_window(self, key: str, *, limit: int, window: float, cost: int = 1, reserve: int = 0) -> float:
+        _validate_window(limit, window, cost, reserve)
+        if cost > limit - reserve:
+            return float("inf")
+        answer = self._window_script(
+            keys=[self.key_prefix + "w:" + key], args=[limit, repr(float(window)), cost, reserve]
+        )
+        wait = float(answer.decode() if isinstance(answer, bytes) else answer)
+        return 0.0 if wait <= 0 else wait
+
+    def window_used(self, key: str, *, window: float) -> int:
+        full = self.key_prefix + "w:" + key
+        now = self.client.time()
+        since = now[0] + now[1] / 1_000_000 - window
+        return sum(int(member.split(b":")[1]) for member in self.client.zrangebyscore(full, since, "+inf"))
 
 
 _instance: RateLimiter | None = None

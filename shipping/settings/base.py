@@ -165,6 +165,12 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 # Called by orders services, in their transaction, with the ids of orders whose lines, status or shipments
 # changed (orders.services.stock_hooks): the catalog's stock follows them. Not a signal: explicit call sites.
 ORDER_STOCK_HOOKS = ["catalog.services.stock.stock_sync_orders"]
+# Overrides of an adapter's documented marketplace limits, by channel kind (tests and benches shrink them).
+# Back Market: catalog_limit/catalog_window (20 per 10 s), backbox_limit/backbox_window (2 per 1 s),
+# listing_lines_per_hour (2,000) and quantity_reserve (the part of it price changes leave to quantities).
+CHANNEL_LIMITS: dict[str, dict[str, float]] = {}
+LISTING_RECONCILE_MINUTES = env.int("LISTING_RECONCILE_MINUTES", default=5)
+LISTING_PUSH_BATCH = env.int("LISTING_PUSH_BATCH", default=200)  # pushes one delivery task takes at once
 
 # --- REST API (ShipStation API v1 compatible, under /api/v1/) -------------------------------------
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=40)  # per API key, as ShipStation

@@ -72,6 +72,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
         "options": {"expires": 4 * 60},
     },
+    # Listings (catalog): pushes that a lost task left behind, the 5-minute reconcile, the hourly
+    # listing creation and repricer (each store's own clock decides whether it is due).
+    "sweep-listing-pushes": {
+        "task": "channels.tasks.sweep_listing_pushes",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
+    "dispatch-listing-runs": {
+        "task": "channels.tasks.dispatch_listing_runs",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
     "purge-sync-logs": {
         "task": "channels.tasks.purge_sync_logs",
         "schedule": crontab(hour=3, minute=17),

@@ -9,7 +9,10 @@ METHOD_FOR = {
     Capability.ACKNOWLEDGE: "acknowledge",
     Capability.NOTIFY_SHIPMENT: "notify_shipment",
     Capability.CANCEL: "cancel",
-    Capability.PUSH_LISTINGS: "push_listings",
+    Capability.PUSH_LISTINGS: "push_listing",
+    Capability.READ_LISTINGS: "fetch_listings",
+    Capability.CREATE_LISTINGS: "submit_listing_drafts",
+    Capability.REPRICE: "fetch_competitors",
 }
 
 

@@ -232,6 +232,10 @@ class ScriptedLimiter(RateLimiter):
         self.calls.append((key, rate, capacity, cost))
         return self.waits.pop(0) if self.waits else 0.0
 
+    def acquire_window(self, key, *, limit, window, cost=1, reserve=0):
+        self.calls.append((key, limit, window, cost))
+        return self.waits.pop(0) if self.waits else 0.0
+
 
 def test_long_limiter_wait_raises_without_sending(mocked, records):
     mocked.get(f"{BASE}/orders", json=[])

@@ -128,3 +128,36 @@ def test_get_rate_limiter_follows_the_setting(settings):
     remote = get_rate_limiter()
     assert isinstance(remote, RedisRateLimiter)  # connects lazily: no server needed here
     assert get_rate_limiter() is remote
+
+
+# --- sliding windows ("20 requests per 10 s", "2,000 lines per hour") ------------------------------------
+
+
+def test_window_grants_up_to_the_limit_then_says_when_the_oldest_leaves(limiter):
+    assert [limiter.acquire_window("w", limit=3, window=0.5) for _ in range(3)] == [0.0] * 3
+    wait = limiter.acquire_window("w", limit=3, window=0.5)
+    assert 0.3 < wait <= 0.5
+    assert limiter.window_used("w", window=0.5) in (0, 3)  # 0: a limiter that cannot tell
+    time.sleep(wait + 0.02)
+    assert limiter.acquire_window("w", limit=3, window=0.5) == 0.0
+
+
+def test_window_never_grants_more_than_the_limit_in_any_window(limiter):
+    granted = []
+    deadline = time.monotonic() + 0.7
+    while time.monotonic() < deadline:
+        if limiter.acquire_window("burst", limit=5, window=0.3) == 0:
+            granted.append(time.monotonic())
+        time.sleep(0.005)
+    for index, at in enumerate(granted):
+        assert len([t for t in granted[index:] if t < at + 0.29]) <= 5
+
+
+def test_window_cost_and_reserve(limiter):
+    assert limiter.acquire_window("lines", limit=10, window=60, cost=7) == 0.0
+    # A low-priority caller leaves the reserve: 7 + 2 would eat into the last 2.
+    assert limiter.acquire_window("lines", limit=10, window=60, cost=2, reserve=2) > 0
+    assert limiter.acquire_window("lines", limit=10, window=60, cost=1, reserve=2) == 0.0
+    assert limiter.acquire_window("lines", limit=10, window=60, cost=2) == 0.0  # high priority takes the rest
+    assert limiter.acquire_window("lines", limit=10, window=60, cost=1) > 0
+    assert limiter.acquire_window("big", limit=10, window=60, cost=11) == float("inf")
