@@ -116,7 +116,7 @@ class _Writer:
         self.consecutive_failures = 0
 
     def write(self, plan: Plan) -> str:
-        """One write: returns 'sent', 'deferred' or 'failed'."""
+        """One write: returns 'sent', 'deferred', 'retry' (failed, worth trying again) or 'failed' (refused)."""
         binding, update = plan.binding, plan.update
         if self.stopped:
             return self._defer(plan, self.stopped)
@@ -171,6 +171,7 @@ class _Writer:
             self._retry_in(retry_delay_seconds(self.consecutive_failures))
             if self.consecutive_failures >= MAX_CONSECUTIVE_FAILURES:
                 self.stopped = "Back Market is not answering; sent by the next run."
+            return "retry"
         return "failed"
 
 
@@ -331,13 +332,10 @@ def listing_pushes_deliver(*, store_id: int, adapter: BaseChannelAdapter | None 
             _finish(push)
         elif outcome == "deferred":
             _release(push, delay=counts.retry_in or 60, error="deferred")
-        else:  # failed
-            binding = bindings.get(push.product_id)
-            transient = binding is not None and binding.last_error.startswith("Back Market did not answer")
-            if transient:
-                _release(push, delay=retry_delay_seconds(push.attempts + 1), error=binding.last_error, failed=True)
-            else:
-                _finish(push)  # refused: shown on the product; the reconcile tries again in 5 minutes
+        elif outcome == "retry":
+            _release(push, delay=retry_delay_seconds(push.attempts + 1), error=counts.errors[-1], failed=True)
+        else:  # refused: shown on the product; the reconcile tries again in 5 minutes
+            _finish(push)
     return counts
 
 

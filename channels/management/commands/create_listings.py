@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.models import ListingTask
+from catalog.models import ListingEvent, ListingTask
 from channels.services.listing_create import listing_task_poll, listings_create
 from shipping.core.errors import RemoteError, RemoteRateLimited, RemoteUnavailable
 
@@ -40,8 +40,11 @@ class Command(BaseCommand):
                 pause = min(pause * 1.5, 15.0)
             if task.status == ListingTask.Status.FAILED and task.error:
                 self.stderr.write(f"task {task.task_id} failed: {task.error}")
-            for sku, message in (task.result or {}).get("product_errors", {}).items() if task.result else ():
-                self.stderr.write(f"{sku}: {message.get('error') if isinstance(message, dict) else message}")
+            refused = ListingEvent.objects.filter(
+                store=target, kind=ListingEvent.Kind.CREATE_FAILED, created_at__gte=task.submitted_at, sku__in=task.skus
+            )
+            for sku, message in refused.values_list("sku", "message"):
+                self.stderr.write(f"{sku}: {message}")
             if task.status != ListingTask.Status.PENDING:
                 counts.created, counts.failed = task.created, task.failed
                 counts.pending -= task.created + task.failed
