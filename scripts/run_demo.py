@@ -1,6 +1,10 @@
 #!/usr/bin/env python
 """Run the demo: migrate, make sure the demo merchant and store exist, then run web, worker and beat.
 
+The demo merchant's catalog mirrors the Back Market sandbox's listings (read over its control API): one product
+per listing, with stock and Back Market listing settings, plus a few enabled products not listed yet; the Back
+Market store's listing sync pushes quantities.
+
 Started by ``make run`` with the virtualenv's Python. Re-running reuses the database, the merchant
 and the store. Ctrl-C (or SIGTERM) stops every process this script started, grandchildren included.
 With DATABASE_URL / REDIS_URL set it uses them; otherwise the embedded default (SQLite and a
@@ -16,9 +20,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +37,11 @@ BM_STORE_NAME = "Back Market (sandbox)"
 BM_TOKEN = "ZGVtby1iYWNrbWFya2V0LXRva2Vu"  # the sandbox's demo token; never a real one
 LM_STORE_NAME = "Listing Mirror (sandbox)"
 LM_PASSWORD = "demo-listing-mirror-password"  # the sandbox's generated-style password; never a real one
+BM_LISTINGS = 30  # listings the Back Market sandbox starts with; the demo catalog mirrors them
+UNLISTED_PRODUCTS = 3  # enabled catalog products with no listing yet (work for listing creation)
+BM_GRADES = {"EXCELLENT": 0, "VERY_GOOD": 1, "GOOD": 2, "FAIR": 3, "STALLONE": 4}  # catalog Grade values
+OPEN_ORDER_STATES = {1, 3, 10}  # Back Market order states the app imports as open (they hold stock)
+BM_EXTRA = ["--listings", str(BM_LISTINGS)]
 STOP_TIMEOUT = 10.0
 FIRST_IMPORTS: list[str] = []  # stores connected just now; imported once the processes are up
 
@@ -89,9 +100,127 @@ def port_answers(port: int) -> bool:
         return False
 
 
-def sandbox_summary(url: str) -> dict:
-    with urllib.request.urlopen(f"{url}/_sandbox", timeout=10) as response:  # noqa: S310 - our own localhost sandbox
+def sandbox_summary(url: str, path: str = "") -> dict | list:
+    with urllib.request.urlopen(f"{url}/_sandbox{path}", timeout=10) as response:  # noqa: S310 - our localhost sandbox
         return json.load(response)
+
+
+def _eur(value: object) -> str | None:
+    try:
+        return str(Decimal(str(value)).quantize(Decimal("0.01"))) if value not in (None, "") else None
+    except (ArithmeticError, ValueError):
+        return None
+
+
+def demo_catalog_spec(bm_url: str) -> list[dict]:
+    """One catalog product per sandbox listing, priced in the store's market (fr-fr, EUR), plus a few offers that
+    are not listed yet. On hand = the listing's quantity + the units open sandbox orders hold (the first import
+    allocates them), so available stock starts equal to what Back Market shows."""
+    listings = sandbox_summary(bm_url, "/listings")
+    orders = sandbox_summary(bm_url, "/orders")
+    offers = sandbox_summary(bm_url, "/offers")
+    assert isinstance(listings, list) and isinstance(orders, list) and isinstance(offers, list)
+    held: dict[str, int] = {}
+    for order in orders:
+        if order.get("state") in OPEN_ORDER_STATES:
+            for line in order.get("lines") or []:
+                if line.get("state") not in (4, 5, 6, 7) and isinstance(line.get("quantity"), int):
+                    sku = str(line.get("listing") or "").lower()
+                    held[sku] = held.get(sku, 0) + line["quantity"]
+    category = {str(o["sku"]).lower(): o.get("category") for o in offers}
+    spec = []
+    for listing in listings:
+        prices = (listing.get("markets") or {}).get("fr-fr") or {}
+        price = _eur(prices.get("price")) or (_eur(listing.get("price")) if listing.get("currency") == "EUR" else None)
+        sku = str(listing["sku"])
+        spec.append({
+            "sku": sku, "name": listing.get("title") or "", "category": category.get(sku.lower()),
+            "on_hand": max(0, int(listing.get("quantity") or 0)) + held.get(sku.lower(), 0),
+            "price": price, "grade": BM_GRADES.get(str(listing.get("grade") or "")),
+            "backmarket_id": listing.get("product_id") or str(listing.get("backmarket_id") or ""),
+        })  # fmt: skip
+    listed = {item["sku"].lower() for item in spec}
+    products_used: set[str] = set()
+    for offer in offers:
+        if len(spec) - len(listings) >= UNLISTED_PRODUCTS:
+            break
+        if offer.get("listed") or str(offer["sku"]).lower() in listed or offer["product_id"] in products_used:
+            continue
+        products_used.add(offer["product_id"])
+        spec.append({
+            "sku": offer["sku"], "name": offer.get("title") or "", "category": offer.get("category"), "on_hand": 5,
+            "price": _eur(offer.get("price")), "grade": BM_GRADES.get(str(offer.get("grade") or "")),
+            "backmarket_id": offer["product_id"],
+        })  # fmt: skip
+    return spec
+
+
+# Run by `manage.py shell` with DEMO_CATALOG_FILE: creates what is missing, never overwrites the merchant's edits.
+CATALOG_CODE = """
+import json, os
+from decimal import Decimal
+from catalog.models import ListingSettings, ListingSync, Product
+from catalog.services.products import product_create
+from catalog.services.stock import stock_adjust
+from channels.models import Store
+from shipping.accounts.models import Merchant
+try:
+    from catalog.services.listing_settings import listing_settings_save, listing_sync_configure
+except ImportError:
+    listing_settings_save = listing_sync_configure = None
+with open(os.environ["DEMO_CATALOG_FILE"], encoding="utf-8") as handle:
+    spec = json.load(handle)
+merchant = Merchant.objects.get(slug=spec["merchant"])
+store = Store.objects.get(merchant=merchant, name=spec["store"])
+new_products = new_settings = 0
+for item in spec["products"]:
+    product = Product.objects.filter(merchant=merchant, sku__iexact=item["sku"]).first()
+    price = Decimal(item["price"]) if item["price"] else None
+    if product is None:
+        weight = Decimal("1290") if item["category"] == "laptop" else Decimal("190")
+        cost = (price * Decimal("0.65")).quantize(Decimal("0.01")) if price else None
+        product = product_create(merchant=merchant, sku=item["sku"], name=item["name"][:500], weight_grams=weight,
+                                 cost=cost)
+        if item["on_hand"]:
+            stock_adjust(product=product, on_hand=item["on_hand"], note="demo catalog")
+        new_products += 1
+    if ListingSettings.objects.filter(store=store, product=product).exists():
+        continue
+    values = dict(enabled=True, price=price, grade=item["grade"], warranty_months=12,
+                  min_price=(price * Decimal("0.9")).quantize(Decimal("0.01")) if price else None,
+                  backmarket_id=item["backmarket_id"] or "")
+    if listing_settings_save is not None:
+        listing_settings_save(store=store, product=product, **values)
+    else:
+        ListingSettings.objects.create(store=store, product=product, **values)
+    new_settings += 1
+if not ListingSync.objects.filter(store=store).exists():
+    if listing_sync_configure is not None:
+        listing_sync_configure(store=store, mode="quantities")
+    else:
+        ListingSync.objects.create(store=store, mode="quantities")
+sync = ListingSync.objects.get(store=store)
+print(f"{new_products} new products, {new_settings} new listing settings; listing sync: {sync.mode}")
+"""
+
+
+def demo_catalog(env: dict[str, str], bm_url: str) -> None:
+    say(f"==> Demo catalog matching the Back Market sandbox's listings ({bm_url}/_sandbox/listings)")
+    try:
+        products = demo_catalog_spec(bm_url)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError) as exc:
+        say(f"run_demo: could not read the sandbox's listings ({exc}); the demo catalog is left as it is")
+        return
+    payload = {"merchant": MERCHANT, "store": BM_STORE_NAME, "products": products}
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", suffix=".json", prefix="demo-catalog-", dir=env["SHIPPING_VAR_DIR"], delete=False
+    ) as handle:
+        json.dump(payload, handle)
+    try:
+        manage("shell", "--verbosity", "0", "-c", CATALOG_CODE, env={**env, "DEMO_CATALOG_FILE": handle.name})
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
 
 
 def setup(env: dict[str, str], *, bm_url: str, lm_url: str) -> None:
@@ -116,6 +245,7 @@ def setup(env: dict[str, str], *, bm_url: str, lm_url: str) -> None:
     connect_once(env, STORE_NAME, ("fake", "--no-check"))
     # The Back Market store talks to the sandbox over HTTP, exactly as to the real API.
     connect_once(env, BM_STORE_NAME, ("back_market", "--region", "custom", "--base-url", bm_url, "--token", BM_TOKEN))
+    demo_catalog(env, bm_url)
     # Listing Mirror: the ShipStation custom store endpoint, with the username/password it "generated".
     lm = sandbox_summary(lm_url)
     connect_once(
@@ -251,7 +381,7 @@ def main() -> int:
         fail(f"port {port} on 127.0.0.1 is already in use; stop what uses it or set PORT=...")
     sandboxes = []
     for name, channel, variable, default, extra in (
-        ("bm-api", "backmarket", "BM_SANDBOX_PORT", 8801, ["--token", BM_TOKEN, "--orders", "30"]),
+        ("bm-api", "backmarket", "BM_SANDBOX_PORT", 8801, ["--token", BM_TOKEN, "--orders", "30", *BM_EXTRA]),
         ("lm-api", "listingmirror", "LM_SANDBOX_PORT", 8802, ["--token", LM_PASSWORD, "--orders", "30"]),
     ):
         try:

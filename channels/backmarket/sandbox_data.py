@@ -1,14 +1,18 @@
-"""Seeded generator of Back Market orders for the sandbox (standard library only).
+"""Seeded generators of Back Market orders and listings for the sandbox (standard library only).
 
 Orders are shaped like the live payloads described in the reference (docs/reference/backmarket-api.md §2.4-2.6):
 snake_case addresses, money as decimal strings, orderline ``price`` = line total, ``listing`` = seller SKU,
 orderline ``id`` distinct from ``order_id``, timestamps in mixed formats (``Z``, ``+00:00``, ``+01:00``, with and
 without microseconds).
+
+Listings (§5.2) come from :class:`ListingGenerator`: one per (product, condition, keyboard layout), with a price per
+market, SKUs from :func:`sku_for` (the SKUs the generated orders sell) and product UUIDs from :func:`product_uuid`.
 """
 
 from __future__ import annotations
 
 import random
+import uuid
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -182,6 +186,24 @@ TRACKING = {  # shipper -> (tracking number pattern, tracking url prefix); '#' d
 }
 
 
+# Every market of the reference (§1.1) and its currency; the order generator's MARKETS are a subset.
+MARKET_CURRENCIES = {
+    "fr-fr": "EUR", "fr-be": "EUR", "es-es": "EUR", "de-de": "EUR", "de-at": "EUR", "it-it": "EUR", "en-gb": "GBP",
+    "nl-nl": "EUR", "pt-pt": "EUR", "en-ie": "EUR", "el-gr": "EUR", "sk-sk": "EUR", "sv-se": "SEK",
+    "en-us": "USD", "ja-jp": "JPY", "en-au": "AUD",
+}  # fmt: skip
+# Listing grade (§5.3) -> the deprecated numeric ``state`` it pairs with.
+GRADE_STATES = {"EXCELLENT": 0, "VERY_GOOD": 1, "GOOD": 2, "FAIR": 3, "STALLONE": 4, "PREMIUM": 9}
+STATE_GRADES = {state: grade for grade, state in GRADE_STATES.items()}
+# Orderline condition (9 premium, 10 excellent, 11 good, 12 fair) <-> listing grade. The storefront's "Excellent"
+# is the API's VERY_GOOD (reference §5.3), so condition 10 sells VERY_GOOD listings.
+CONDITION_GRADES = {9: "PREMIUM", 10: "VERY_GOOD", 11: "GOOD", 12: "FAIR"}
+GRADE_CONDITIONS = {"PREMIUM": 9, "EXCELLENT": 10, "VERY_GOOD": 10, "GOOD": 11, "FAIR": 12, "STALLONE": 12}
+# A laptop listing's SKU carries its keyboard layout; the market that layout is sold in first.
+LAYOUT_MARKETS = {"AZERTY": "fr-fr", "QWERTZ": "de-de", "QWERTY": "en-gb", "JIS": "ja-jp"}
+_PRODUCT_NAMESPACE = uuid.UUID("6b1f3f3e-2a47-4c39-9d0e-3b6d5c1a7e21")
+
+
 def money(value: Decimal) -> str:
     return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
@@ -218,6 +240,153 @@ def sku_for(product: Product, condition: int, market: Market) -> str:
 
 def listing_id_for(sku: str) -> int:
     return 1_000_000 + zlib.crc32(sku.encode()) % 9_000_000
+
+
+def product_uuid(product: Product) -> str:
+    """The product's UUID (``product_id`` of a listing), stable across seeds: derived from its backmarket_id."""
+    return str(uuid.uuid5(_PRODUCT_NAMESPACE, f"backmarket-product:{product.product_id}"))
+
+
+def market_of(code: str) -> Market | None:
+    return MARKETS.get(code)
+
+
+def country_of(code: str) -> str:
+    """The Backbox ``market`` of an Accept-Language code: ``fr-fr`` -> ``FR``, ``en-gb`` -> ``GB``."""
+    return code.rsplit("-", 1)[-1].upper()
+
+
+def round_price(value: Decimal, currency: str) -> Decimal:
+    if currency == "JPY":
+        return (value / 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP) * 100
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def convert(price: Decimal, from_market: str, to_market: str) -> Decimal:
+    """A price in ``from_market``'s currency as it would be in ``to_market`` (rates of MARKETS; others count 1)."""
+    source, target = MARKETS.get(from_market), MARKETS.get(to_market)
+    rate = (target.rate if target else Decimal("1")) / (source.rate if source else Decimal("1"))
+    return round_price(price * rate, MARKET_CURRENCIES.get(to_market, "EUR"))
+
+
+def offer_price(product: Product, condition: int, market: str) -> Decimal:
+    """What a listing of ``product`` in ``condition`` asks in ``market`` (the order generator's unit price)."""
+    mkt = MARKETS[market]
+    return round_price((product.base_eur * CONDITIONS[condition][1] * mkt.rate).quantize(Decimal("1")), mkt.currency)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One listable thing: a product in a condition (and, for laptops, a keyboard layout)."""
+
+    product: Product
+    condition: int
+    layout_market: str  # the market whose keyboard layout a laptop has; fr-fr for smartphones
+
+    @property
+    def sku(self) -> str:
+        return sku_for(self.product, self.condition, MARKETS[self.layout_market])
+
+    @property
+    def title(self) -> str:
+        return self.product.title.format(layout=MARKETS[self.layout_market].layout)
+
+    @property
+    def grade(self) -> str:
+        return CONDITION_GRADES[self.condition]
+
+
+def offers(conditions: tuple[int, ...] = (10, 11, 12)) -> list[Offer]:
+    """Every (product, condition, layout) the generators know, in a stable order."""
+    out = []
+    for product in PRODUCTS:
+        layouts = LAYOUT_MARKETS.values() if product.category == "laptop" else ("fr-fr",)
+        out += [Offer(product, condition, market) for market in layouts for condition in conditions]
+    return out
+
+
+class ListingGenerator:
+    """Seeded listing factory (its own random stream, so orders stay as they were without listings).
+
+    A listing record is the §5.2 object without the per-market fields, plus ``markets``: ``{code: {price,
+    currency, min_price, max_price, comment}}`` (the first market is the listing's home, always ``fr-fr`` here)
+    and ``offline_by_seller`` (a ``pub_state: 3`` was sent). :meth:`batch` also proposes a rival seller's price.
+    """
+
+    def __init__(self, seed: int | None = 1):
+        self.rng = random.Random(None if seed is None else f"listings:{seed}")  # noqa: S311 - test data
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def record(self, offer: Offer) -> dict:
+        rng = self.rng
+        quantity = rng.choices((0, rng.randint(1, 3), rng.randint(4, 15)), weights=(10, 30, 60))[0]
+        home = "fr-fr"
+        extra = [
+            m
+            for m in MARKETS
+            if m != home
+            and (offer.product.category != "laptop" or MARKETS[m].layout == MARKETS[offer.layout_market].layout)
+        ]
+        markets = [home, *rng.sample(extra, k=min(len(extra), rng.randint(0, 3)))]  # fmt: skip
+        comment = rng.choice(("", "", "Battery health 85% or more", "Ships in original-style packaging",
+                              "Charger and cable included"))  # fmt: skip
+        per_market = {}
+        for code in markets:
+            price = offer_price(offer.product, offer.condition, code)
+            floor = round_price(price * Decimal("0.9"), MARKETS[code].currency) if rng.random() < 0.5 else None
+            per_market[code] = {
+                "price": money(price),
+                "currency": MARKETS[code].currency,
+                "min_price": money(floor) if floor is not None else None,
+                "max_price": int(price * 2),  # a number, as live payloads have it
+                "comment": comment,
+            }
+        grade = offer.grade
+        return {
+            "id": self.uuid(),
+            "listing_id": listing_id_for(offer.sku),
+            "product_id": product_uuid(offer.product),
+            "backmarket_id": offer.product.product_id,
+            "sku": offer.sku,
+            "title": offer.title,
+            "quantity": quantity,
+            "state": GRADE_STATES[grade],
+            "grade": grade,
+            "publication_state": 2 if quantity > 0 else 3,
+            "warranty_delay": rng.choice((12, 12, 12, 24)),
+            "shippings": [],
+            "new_battery": False,
+            "markets": per_market,
+            "offline_by_seller": False,
+        }
+
+    def batch(self, count: int, *, taken: set[str]) -> list[tuple[dict, Decimal | None]]:
+        """``count`` new listings whose SKUs (lower-cased) are not in ``taken``, each with a rival's fr-fr price
+        (None: nobody else sells it). Past the known offers, SKUs get a ``-2``, ``-3``... suffix."""
+        pool = offers()
+        self.rng.shuffle(pool)
+        out: list[tuple[dict, Decimal | None]] = []
+        round_ = 1
+        while len(out) < count:
+            for offer in pool:
+                if len(out) >= count:
+                    break
+                record = self.record(offer)
+                if round_ > 1:
+                    record["sku"] = f"{record['sku']}-{round_}"
+                    record["listing_id"] = listing_id_for(record["sku"])
+                if record["sku"].lower() in taken:
+                    continue
+                taken.add(record["sku"].lower())
+                price = Decimal(record["markets"]["fr-fr"]["price"])
+                rival = None
+                if self.rng.random() < 0.6:
+                    rival = round_price(price * Decimal(str(self.rng.uniform(0.93, 1.06))), "EUR")
+                out.append((record, rival))
+            round_ += 1
+        return out
 
 
 # Timestamp formats seen live: Z, +00:00, +01:00, with and without microseconds.

@@ -3,7 +3,8 @@
 Adding a channel: put an entry in SANDBOXES. The class it names must accept these keyword arguments
 (``None`` means "your default") -- host, port, token, seed, orders, new_order_every, log (a ``callable(str)`` or
 None) -- and offer ``start()``, ``stop()``, ``base_url`` and ``token``. It is imported only when chosen. An optional
-``"line"`` is the str.format template of the line printed once it listens (``label`` and the sandbox ``s``).
+``"line"`` is the str.format template of the line printed once it listens (``label`` and the sandbox ``s``);
+``"options"`` names the channel-specific options below (e.g. ``listings``) the class also accepts.
 """
 
 import importlib
@@ -17,6 +18,7 @@ SANDBOXES = {
         "label": "Back Market",
         "port": 8801,
         "hint": "send 'Authorization: Basic <token>' and 'User-Agent: BM-<Company>-<Integration>;<email>'",
+        "options": {"listings": 30, "task_delay": 2.0},  # option -> its default for this channel
     },
     "listingmirror": {
         "class": "channels.listingmirror.sandbox.CustomStoreSandbox",
@@ -48,6 +50,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="random seed of the generated data (default 1)")
         parser.add_argument("--token", help="the API token to accept (default: derived from the seed)")
         parser.add_argument("--new-order-every", type=float, metavar="SECONDS", help="add an order every N seconds")
+        parser.add_argument("--listings", type=int, help="Back Market: listings generated at start (default 30)")
+        parser.add_argument(
+            "--task-delay",
+            type=float,
+            metavar="SECONDS",
+            help="Back Market: how long a bulk listing (CSV) task takes to finish (default 2)",
+        )
 
     def handle(self, *args, channel: str, host: str, port: int | None, orders: int, seed: int,
                token: str | None, new_order_every: float | None, **options):  # fmt: skip
@@ -56,6 +65,17 @@ class Command(BaseCommand):
             raise CommandError("--orders must be 0 or more.")
         if new_order_every is not None and new_order_every <= 0:
             raise CommandError("--new-order-every must be a positive number of seconds.")
+        extra = {}
+        for name, default in spec.get("options", {}).items():
+            value = options.get(name)
+            extra[name] = default if value is None else value
+        for name in ("listings", "task_delay"):
+            if options.get(name) is not None and name not in extra:
+                raise CommandError(f"--{name.replace('_', '-')} does not apply to the {spec['label']} sandbox.")
+        if extra.get("listings", 0) < 0:
+            raise CommandError("--listings must be 0 or more.")
+        if extra.get("task_delay", 0) < 0:
+            raise CommandError("--task-delay must be 0 or more seconds.")
         verbose = options.get("verbosity", 1) >= 2
         sandbox = _load(spec["class"])(
             host=host,
@@ -65,6 +85,7 @@ class Command(BaseCommand):
             orders=orders,
             new_order_every=new_order_every,
             log=(lambda line: (self.stdout.write(line), self.stdout.flush())) if verbose else None,
+            **extra,
         )
         try:
             sandbox.start()
