@@ -55,8 +55,8 @@ def _apply_remote(binding: ListingBinding, remote: RemoteListing, now: datetime)
         "remote_price": remote.price if remote.price is not None else binding.remote_price,
         "remote_currency": remote.currency or binding.remote_currency,
         "max_price": remote.max_price,
-        "last_seen_at": now,
     }
+    binding.last_seen_at = now  # not a change: bindings_refresh stamps every row seen in one UPDATE
     changed = False
     for name, value in values.items():
         if getattr(binding, name) != value:
@@ -109,7 +109,16 @@ def bindings_refresh(*, store: Any, listings: Sequence[RemoteListing], trigger: 
             changed.append(binding)
         result.append(binding)
     ListingBinding.objects.bulk_create(new, batch_size=1000)
-    ListingBinding.objects.bulk_update(changed, [*REMOTE_FIELDS, "updated_at"], batch_size=1000)
+    # Most listings read have not changed: they only get last_seen_at, in one UPDATE (bulk_update's CASE
+    # expressions cost Django about 10 ms per row, which made a 10,000-listing reconcile take minutes).
+    if changed:
+        for binding in changed:
+            binding.updated_at = now
+        ListingBinding.objects.bulk_update(changed, [*REMOTE_FIELDS, "updated_at"], batch_size=1000)
+    written = {id(binding) for binding in (*changed, *new)}
+    seen = [binding.pk for binding in result if id(binding) not in written]
+    if seen:
+        ListingBinding.objects.filter(pk__in=seen).update(last_seen_at=now)
     ListingEvent.objects.bulk_create(
         [
             ListingEvent(

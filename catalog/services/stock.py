@@ -535,9 +535,10 @@ def stock_adjust(
     warehouse: Warehouse | None = None,
     actor: AbstractBaseUser | None = None,
     note: str = "",
+    reason: str = Reason.MANUAL_ADJUSTMENT,
 ) -> StockChange:
     """Change on hand by ``change`` units, or set it to ``on_hand`` (a count), at a warehouse (default: the
-    merchant's default warehouse)."""
+    merchant's default warehouse). ``reason``: a person (manual adjustment) or the API."""
     if (change is None) == (on_hand is None):
         raise ApplicationError("Give either a change or a new on-hand count.")
     if on_hand is not None and on_hand < 0:
@@ -549,7 +550,7 @@ def stock_adjust(
         merchant_id=product.merchant_id,
         product_id=product.pk,
         warehouse_id=warehouse_id,
-        reason=Reason.MANUAL_ADJUSTMENT,
+        reason=Reason(reason),
         on_hand=change or 0,
         set_on_hand=on_hand,
         notes=[note] if note else [],

@@ -27,6 +27,8 @@ BURST = 20
 # request waits inline for room up to the window's length: a listing run is a long task anyway.
 CATALOG_LIMIT, CATALOG_WINDOW = 20, 10.0
 BACKBOX_LIMIT, BACKBOX_WINDOW = 2, 1.0
+# Back Market counts a request when it arrives, we when we send it: our windows are a little longer.
+WINDOW_MARGIN = 1.05
 # Listing writes: about 2,000 SKU lines an hour per token (one per POST /ws/listings/{id}, one per CSV row).
 LISTING_LINES_PER_HOUR = 2000
 
@@ -65,17 +67,16 @@ class BackMarketClient(HttpClient):
     ) -> None:
         limits = limits or {}
         self.token_key = f"backmarket:{_digest(token)}"
+        catalog_window = float(limits.get("catalog_window", CATALOG_WINDOW)) * WINDOW_MARGIN
+        backbox_window = float(limits.get("backbox_window", BACKBOX_WINDOW)) * WINDOW_MARGIN
         self.catalog_limit = WindowLimit(
             f"{self.token_key}:catalog",
             int(limits.get("catalog_limit", CATALOG_LIMIT)),
-            float(limits.get("catalog_window", CATALOG_WINDOW)),
-            max_wait=float(limits.get("catalog_window", CATALOG_WINDOW)) + 1,
+            catalog_window,
+            max_wait=catalog_window + 1,
         )
         self.backbox_limit = WindowLimit(
-            f"{self.token_key}:backbox",
-            int(limits.get("backbox_limit", BACKBOX_LIMIT)),
-            float(limits.get("backbox_window", BACKBOX_WINDOW)),
-            max_wait=float(limits.get("backbox_window", BACKBOX_WINDOW)) + 1,
+            f"{self.token_key}:backbox", int(limits.get("backbox_limit", BACKBOX_LIMIT)), backbox_window, max_wait=2.0
         )
         super().__init__(
             base_url=base_url,

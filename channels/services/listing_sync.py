@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
 CLAIM_SECONDS = 5 * 60
 MAX_CONSECUTIVE_FAILURES = 3  # the marketplace is down: stop and let the next run try
+READ_ATTEMPTS = 3
 
 
 @dataclass
@@ -214,7 +216,7 @@ def listings_reconcile(
     cursor: str | None = None
     while True:
         counts.requests += 1
-        page = adapter.fetch_listings(cursor=cursor)
+        page = _read_page(adapter, cursor, counts)
         counts.read += len(page.listings)
         for failure in page.failures:
             counts.errors.append(f"{failure.external_id}: {failure.message}")
@@ -252,6 +254,22 @@ def listings_reconcile(
         last_reconcile_at=timezone.now(), last_reconcile={**asdict(counts), "errors": counts.errors[:20]}
     )
     return counts
+
+
+def _read_page(adapter: BaseChannelAdapter, cursor: str | None, counts: SyncCounts):
+    """One page of listings; a 429 (Back Market blocks for 10 s) or a failure is waited out a few times before
+    the run gives up, so a long reconcile does not start over for one bad moment."""
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            return adapter.fetch_listings(cursor=cursor)
+        except (ChannelRateLimited, ChannelUnavailable) as exc:
+            if attempt == READ_ATTEMPTS - 1:
+                raise
+            wait = exc.retry_after if isinstance(exc, ChannelRateLimited) else 2.0 * (attempt + 1)
+            logger.info("listing page read: %s; again in %.0f s", exc, wait)
+            counts.requests += 1
+            time.sleep(min(wait, 15.0))
+    raise AssertionError("unreachable")
 
 
 def _trigger(trigger: str) -> str:

@@ -217,20 +217,22 @@ def test_the_commands_import_and_export(merchant, bm_store, tmp_path, capsys):
     path = tmp_path / "sellercloud.csv"
     path.write_bytes(SELLERCLOUD_FILE)
 
-    call_command("import_products", str(path), "--merchant", merchant.slug, "--store", str(bm_store.pk), "--dry-run")
+    call_command("import_products", merchant.slug, str(path), "--store", str(bm_store.pk), "--dry-run")
     assert "Dry run, nothing saved: 2 row(s)" in capsys.readouterr().out
     assert not Product.objects.exists()
 
-    call_command("import_products", str(path), "--merchant", merchant.slug, "--store", str(bm_store.pk))
-    assert "created=2" in capsys.readouterr().out
+    call_command("import_products", merchant.slug, str(path), "--store", str(bm_store.pk))
+    assert capsys.readouterr().out.splitlines()[-1] == "created 2 updated 0 failed 0"
 
     bad = tmp_path / "bad.csv"
-    bad.write_text("sku,on_hand\nOK-1,3\nNOPE,many\n")
-    with pytest.raises(CommandError, match="1 row"):
-        call_command("import_products", str(bad), "--merchant", merchant.slug)
+    bad.write_text("sku,on_hand\nOK-1,3\nNOPE,many\nOK-2,x1\n")
+    call_command("import_products", merchant.slug, str(bad))  # bad rows are not a failure of the command
     captured = capsys.readouterr()
+    assert captured.out.splitlines()[-1] == "created 1 updated 0 failed 2"
     assert "row 3: NOPE: on_hand: 'many' is not a whole number" in captured.err
     assert Product.objects.filter(sku="OK-1").exists()  # the good row imported
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_products", merchant.slug, str(tmp_path / "missing.csv"))
 
     call_command("export_products", "--merchant", merchant.slug, "--store", str(bm_store.pk), "--sellercloud")
     out = capsys.readouterr().out

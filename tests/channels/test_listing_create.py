@@ -119,7 +119,8 @@ def test_failed_task_and_refused_file_are_recorded(merchant, bm):
     counts = listings_create(store_id=bm.pk, adapter=fake)
     from channels.base import ListingTaskState
 
-    fake.tasks[counts.task.task_id] = ListingTaskState(counts.task.task_id, finished=True, failed=True, error="bad file")
+    task_id = counts.task.task_id
+    fake.tasks[task_id] = ListingTaskState(task_id, finished=True, failed=True, error="bad file")
     task = listing_task_poll(task_pk=counts.task.pk, adapter=fake)
     assert (task.status, task.error, task.failed) == ("failed", "bad file", 1)
     assert ListingSettings.objects.get(product=product).creation_error == "bad file"

@@ -17,6 +17,7 @@ from catalog.services.listing_settings import listing_settings_save, listing_syn
 from catalog.services.stock import stock_adjust
 from channels.backmarket.sandbox import BackMarketSandbox
 from channels.services.adapters import adapter_for_store
+from channels.services.listing_reprice import listings_reprice
 from channels.services.listing_sync import listing_pushes_deliver, listings_reconcile
 from channels.services.stores import store_connect
 from tests.catalog.conftest import make_product
@@ -211,7 +212,7 @@ def test_create_listings_command_binds_created_and_reports_refused_rows(sandbox,
 
 def test_reprice_command_over_http(sandbox, store, merchant):
     listing_sync_configure(store=store, mode="prices_and_quantities", repricer=True)
-    listed(sandbox, store, merchant, [("WIN-1", 5), ("CHASE-1", 5), ("CHEAP-1", 5)], price="200.00")
+    listed(sandbox, store, merchant, [("CHASE-1", 5), ("CHEAP-1", 5), ("LIMITED-1", 5), ("WIN-1", 5)], price="200.00")
     for row in ListingSettings.objects.all():
         row.min_price = Decimal("150.00")
         row.save()
@@ -219,8 +220,24 @@ def test_reprice_command_over_http(sandbox, store, merchant):
     sandbox.set_competitors("WIN-1", [{"market": "FR", "is_winning": True, "price_to_win": "199.00"}])
     sandbox.set_competitors("CHASE-1", [{"market": "FR", "is_winning": False, "price_to_win": "179.00"}])
     sandbox.set_competitors("CHEAP-1", [{"market": "FR", "is_winning": False, "price_to_win": "120.00"}])
+    sandbox.set_competitors("LIMITED-1", [{"market": "FR", "is_winning": False, "price_to_win": "170.00"}])
+    sandbox.clear_requests()
+    adapter = adapter_for_store(store)
+    competitors = adapter.fetch_competitors
 
-    assert run_command("reprice", store) == "changed 1 kept 1 below_min 1 failed 0"
+    def throttled(listing_ref):  # Back Market's Backbox answers 429 for this one listing
+        if listing_ref == sandbox.listing("LIMITED-1")["id"]:
+            sandbox.inject(status_429=1)
+        return competitors(listing_ref)
+
+    adapter.fetch_competitors = throttled
+    counts = listings_reprice(store_id=store.pk, adapter=adapter)
+
+    assert counts.line() == "changed 1 kept 1 below_min 1 failed 1"
+    assert Decimal(sandbox.listing("LIMITED-1")["price"]) == Decimal("200.00")  # untouched, tried next hour
+    assert "429" in ListingEvent.objects.get(kind="reprice", sku="LIMITED-1").message
+    backbox = [r for r in sandbox.requests if r.path.startswith("/ws/backbox/")]
+    assert len(backbox) == 4 and all(r.path.count("-") == 4 for r in backbox)  # by listing UUID
 
     assert Decimal(sandbox.listing("CHASE-1")["price"]) == Decimal("179.00")
     assert Decimal(sandbox.listing("WIN-1")["price"]) == Decimal("200.00")
@@ -248,3 +265,18 @@ def test_configure_store_command(store):
         f"store {store.pk} (Back Market FR): listing-sync prices_and_quantities repricer on auto-accept off "
         "import-interval 10"
     )
+
+
+def test_reprice_command_prints_the_counts(sandbox, store, merchant):
+    listing_sync_configure(store=store, mode="quantities", repricer=True)
+    listed(sandbox, store, merchant, [("ALONE-1", 5)], price="180.00")
+    listing_settings_save(
+        store=store,
+        product=ListingSettings.objects.get().product,
+        enabled=True,
+        price=Decimal("200.00"),
+        min_price=Decimal("150.00"),
+    )
+    listings_reconcile(store_id=store.pk)
+    sandbox.set_competitors("ALONE-1", [])  # alone in its Backbox: winning
+    assert run_command("reprice", store) == "changed 0 kept 1 below_min 0 failed 0"
