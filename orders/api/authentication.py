@@ -28,6 +28,8 @@ class ApiKeyAuthentication(BasicAuthentication):
     www_authenticate_realm = "api"
 
     def authenticate_credentials(self, userid, password, request=None):
+        if not (userid + password).isprintable():  # a NUL byte would reach PostgreSQL as a 500
+            raise exceptions.AuthenticationFailed("Authorization has been denied for this request.")
         api_key = api_key_authenticate(key=userid, secret=password)
         if api_key is None:
             raise exceptions.AuthenticationFailed("Authorization has been denied for this request.")
