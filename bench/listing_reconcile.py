@@ -142,8 +142,9 @@ def main() -> None:
         started = time.perf_counter()
         pushed = listing_pushes_deliver(store_id=store.pk)
         seconds = time.perf_counter() - started
+        per_product = seconds / max(1, changed) * 1000
         print(f"\nreal-time pushes of the same {changed} products: {seconds:.1f} s, {pushed.requests} requests "
-              f"({pushed.writes} writes), {seconds / max(1, changed) * 1000:.0f} ms per product; {pushed.line()}")  # fmt: skip
+              f"({pushed.writes} writes), {per_product:.0f} ms per product; {pushed.line()}")  # fmt: skip
         print(f"listings log rows: {ListingEvent.objects.filter(store=store).count():,}")
         Store.objects.filter(pk=store.pk).delete()
 

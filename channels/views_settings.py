@@ -7,6 +7,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from catalog.forms import ListingSyncForm
+from catalog.selectors import listing_reconcile_counts, listing_sync_for_store
+from catalog.services.listing_settings import listing_sync_configure
 from shipping.accounts.decorators import role_required
 from shipping.accounts.models import Role
 from shipping.core.errors import ApplicationError
@@ -86,6 +89,18 @@ def store_settings_view(request, store_id: int):
     status_form = StatusListsForm(
         request.POST if action == "statuses" else None, initial=status_mapping_lists(store=store)
     )
+    # Back Market listings: sync mode, hourly creation, repricer (the catalog keeps them).
+    listing_sync = listing_sync_for_store(store=store) if store.kind == ChannelKind.BACK_MARKET else None
+    listing_form = None
+    if listing_sync is not None:
+        listing_form = ListingSyncForm(
+            request.POST if action == "listings" else None,
+            initial={
+                "mode": listing_sync.mode,
+                "create_listings": listing_sync.create_listings,
+                "repricer": listing_sync.repricer,
+            },
+        )
     done = None
     try:
         if action == "settings" and settings_form.is_valid():
@@ -97,6 +112,9 @@ def store_settings_view(request, store_id: int):
         elif action == "statuses" and status_form.is_valid():
             status_mappings_replace(store=store, lists=status_form.cleaned_data)
             done = "Status mapping saved."
+        elif action == "listings" and listing_form is not None and listing_form.is_valid():
+            listing_sync_configure(store=store, **listing_form.cleaned_data)
+            done = "Listing settings saved."
         elif action in ("deactivate", "reactivate"):
             store_set_active(store=store, active=action == "reactivate")
             done = f"{store.name} is {'active' if store.is_active else 'deactivated'}."
@@ -107,7 +125,12 @@ def store_settings_view(request, store_id: int):
             )
             done = "An import has been queued." if since is None else "The last 7 days will be imported again."
     except ApplicationError as exc:
-        form = {"settings": settings_form, "credentials": credentials_form, "statuses": status_form}.get(action)
+        form = {
+            "settings": settings_form,
+            "credentials": credentials_form,
+            "statuses": status_form,
+            "listings": listing_form,
+        }.get(action)
         if form is not None:
             _form_errors(form, exc)
         else:
@@ -125,5 +148,8 @@ def store_settings_view(request, store_id: int):
             "settings_form": settings_form,
             "credentials_form": credentials_form,
             "status_form": status_form,
+            "listing_form": listing_form,
+            "listing_sync": listing_sync,
+            "listing_counts": listing_reconcile_counts(listing_sync) if listing_sync is not None else [],
         },
     )

@@ -23,7 +23,9 @@ urlpatterns = [
     path("team/", team_view, name="team"),
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("channels.api.urls")),
+    path("api/v1/", include("catalog.api.urls")),
     re_path(r"^api/v1/", api_not_found),  # JSON, as ShipStation answers unknown paths
+    path("api/v2/", include("catalog.api.urls_v2")),  # ShipStation API v2's inventory; JSON 404 otherwise
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
     path(
         "api/docs/",
@@ -31,5 +33,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("stores/", include("channels.urls")),
+    path("products/", include("catalog.urls")),
     path("", include("orders.urls")),
 ]

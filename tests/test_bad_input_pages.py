@@ -4,6 +4,7 @@ redirect or a 4xx, and changes nothing it should not."""
 import pytest
 from django.test import Client
 
+from catalog.models import Product
 from channels.models import SyncIssue
 from orders.models import Order, PrintBatch
 from tests.factories import StoreFactory
@@ -11,6 +12,7 @@ from tests.orders.test_shipments import make_order
 
 pytestmark = pytest.mark.django_db
 
+LISTING = ["enabled", "safety_quantity", "price", "min_price", "backmarket_id", "grade", "warranty_months"]
 JUNK = ["", "x", "-1", "0", "99999999999999999999", "1e309", "nan", "2026-13-45", "' OR 1=1 --", "\x00", "é" * 500]
 
 
@@ -25,6 +27,7 @@ def world(merchant, owner):
 
 def pages(store, order, issue, batch) -> list[tuple[str, list[str]]]:
     """(url, the POST fields it reads)."""
+    product = Product.objects.create(merchant=store.merchant, sku="IPH13", name="iPhone 13")  # the catalog's pages
     return [
         ("/", []),
         ("/dashboard/", []),
@@ -72,6 +75,16 @@ def pages(store, order, issue, batch) -> list[tuple[str, list[str]]]:
         (f"/stores/issues/{issue.pk}/retry/", []),
         ("/warehouses/", ["name", "address_country", "address_street1", "is_default"]),
         ("/team/", ["action", "email", "role", "password", "name", "key"]),
+        ("/products/", []),
+        ("/products/new/", ["sku", "name", "image_url", "weight_grams", "cost"]),
+        (
+            f"/products/{product.pk}/",
+            ["action", "mode", "quantity", "warehouse", "note", "store", *(f"store-{store.pk}-{f}" for f in LISTING)],
+        ),
+        ("/products/import/", ["file", "store"]),
+        ("/products/export.csv", []),
+        ("/products/listings-log/", []),
+        ("/products/listings-log/run/", ["store", "action"]),
     ]
 
 
@@ -96,6 +109,11 @@ def test_junk_never_gives_a_server_error(world, owner):
                     "identifier",
                     "line",
                     "download",
+                    "listing",
+                    "stock",
+                    "kind",
+                    "before",
+                    "names",
                 )
             }
             response = client.get(url, query)

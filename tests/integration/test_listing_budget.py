@@ -44,7 +44,7 @@ def test_two_workers_share_the_hourly_budget_and_quantities_come_first(merchant)
     def worker(store_id):
         try:
             results[store_id] = listings_reconcile(store_id=store_id, adapter=fakes[store_id])
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connections.close_all()
