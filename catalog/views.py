@@ -17,7 +17,7 @@ from orders.selectors import warehouse_list
 from shipping.accounts.decorators import merchant_required, role_required
 from shipping.accounts.models import Role
 from shipping.core.errors import ApplicationError
-from shipping.core.views import get_or_404
+from shipping.core.views import form_errors_from, get_or_404
 
 from .forms import ListingSettingsForm, ProductFilterForm, ProductForm, ProductsImportForm, StockAdjustForm
 from .selectors import (
@@ -43,15 +43,6 @@ def int_param(value: str | None, *, default: int | None = None) -> int | None:
     if value.isascii() and value.isdigit() and len(value) <= 18 and int(value) > 0:
         return int(value)
     return default
-
-
-def _form_errors(form, exc: ApplicationError) -> None:
-    """A service's errors on the form: each on its field when the form has it, else at the top."""
-    for field, problems in (exc.field_errors or {}).items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
-    if not exc.field_errors or not set(exc.field_errors) & set(form.fields):
-        form.add_error(None, exc.message)
 
 
 @merchant_required
@@ -116,7 +107,7 @@ def product_create_view(request):
         try:
             product = product_create(merchant=request.merchant, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _form_errors(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.success(request, f"{product.sku} added to the catalog.")
             return redirect("product-detail", product_id=product.pk)
@@ -155,7 +146,7 @@ def product_detail_view(request, product_id: int):
         try:
             change = stock_adjust(product=product, actor=request.user, **adjust_form.service_kwargs())
         except ApplicationError as exc:
-            _form_errors(adjust_form, exc)
+            form_errors_from(adjust_form, exc)
         else:
             done = "Stock adjusted." if change.movements else "Nothing changed: on hand was that count already."
     elif action == "listing":
@@ -164,7 +155,7 @@ def product_detail_view(request, product_id: int):
             try:
                 listing_settings_save(store=entry["store"], product=product, **entry["form"].service_kwargs())
             except ApplicationError as exc:
-                _form_errors(entry["form"], exc)
+                form_errors_from(entry["form"], exc)
             else:
                 done = f"Listing settings for {entry['store'].name} saved."
     if done:

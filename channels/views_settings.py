@@ -13,7 +13,7 @@ from catalog.services.listing_settings import listing_sync_configure
 from shipping.accounts.decorators import role_required
 from shipping.accounts.models import Role
 from shipping.core.errors import ApplicationError
-from shipping.core.views import get_or_404
+from shipping.core.views import form_errors_from, get_or_404
 
 from .base import ChannelKind
 from .forms import StatusListsForm, StoreNameForm, StoreSettingsForm, settings_form_class
@@ -24,14 +24,6 @@ from .services.stores import store_connect, store_set_active, store_update_crede
 from .tasks import import_orders_for_store
 
 CONNECTABLE = (ChannelKind.BACK_MARKET, ChannelKind.LISTING_MIRROR, ChannelKind.CUSTOM_STORE)
-
-
-def _form_errors(form, exc: ApplicationError) -> None:
-    for field, problems in (exc.field_errors or {}).items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
-    if not exc.field_errors or not set(exc.field_errors) & set(form.fields):
-        form.add_error(None, exc.message)
 
 
 @role_required(Role.OWNER)
@@ -65,7 +57,7 @@ def store_connect_view(request, kind: str):
                 check=True,
             )
         except ApplicationError as exc:
-            _form_errors(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.success(request, f"{store.name} is connected; its orders arrive within a few minutes.")
             import_orders_for_store.delay_on_commit(store.pk, trigger="manual")
@@ -132,7 +124,7 @@ def store_settings_view(request, store_id: int):
             "listings": listing_form,
         }.get(action)
         if form is not None:
-            _form_errors(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.error(request, exc.message)
     if done:

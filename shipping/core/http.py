@@ -252,35 +252,34 @@ class HttpClient:
     # --- internals ----------------------------------------------------------------------------
 
     def _throttle(self) -> None:
-        if self.rate_limiter is None:
-            return
-        waited = 0.0
-        while True:
-            wait = self.rate_limiter.acquire(self.rate_key, rate=self.rate, capacity=self.capacity)
-            if wait <= 0:
-                return
-            # Workers never sleep long: past the inline budget the task is rescheduled instead.
-            if waited + wait > self.max_inline_wait:
-                raise RemoteRateLimited(
-                    f"Rate limit for {self.rate_key} reached; retry in {wait:.2f}s.", retry_after=wait
-                )
-            time.sleep(wait)
-            waited += wait
+        if self.rate_limiter is not None:
+            limiter, key = self.rate_limiter, self.rate_key
+            self._wait_for(
+                lambda: limiter.acquire(key, rate=self.rate, capacity=self.capacity),
+                max_wait=self.max_inline_wait,
+                what=f"Rate limit for {key}",
+            )
 
     def _throttle_window(self, limit: WindowLimit) -> None:
-        if self.rate_limiter is None:
-            return
+        if self.rate_limiter is not None:
+            limiter = self.rate_limiter
+            self._wait_for(
+                lambda: limiter.acquire_window(limit.key, limit=limit.limit, window=limit.window),
+                max_wait=limit.max_wait,
+                what=f"Limit of {limit.limit} requests per {limit.window:g} s for {limit.key}",
+            )
+
+    @staticmethod
+    def _wait_for(acquire: Callable[[], float], *, max_wait: float, what: str) -> None:
+        """Sleep until the limiter grants, up to ``max_wait`` in all; past that the caller reschedules
+        (workers never sleep long)."""
         waited = 0.0
         while True:
-            wait = self.rate_limiter.acquire_window(limit.key, limit=limit.limit, window=limit.window)
+            wait = acquire()
             if wait <= 0:
                 return
-            if waited + wait > limit.max_wait:
-                raise RemoteRateLimited(
-                    f"Limit of {limit.limit} requests per {limit.window:g} s for {limit.key} reached; "
-                    f"retry in {wait:.2f}s.",
-                    retry_after=wait,
-                )
+            if waited + wait > max_wait:
+                raise RemoteRateLimited(f"{what} reached; retry in {wait:.2f}s.", retry_after=wait)
             time.sleep(wait)
             waited += wait
 
