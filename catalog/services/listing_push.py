@@ -12,27 +12,33 @@ from collections.abc import Iterable
 
 from celery import current_app
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from ..models import ListingPush, ListingSync
+from ..models import ListingBinding, ListingPush, ListingSettings, ListingSync
 
 PUSH_TASK = "channels.tasks.push_listings"
 
 
 def listing_push_request(*, product_ids: Iterable[int], store_id: int | None = None) -> int:
-    """Make these products' listings due for a push (in every syncing store of their merchant, or in one
-    store). Call inside the transaction that made the change. Returns the number of rows written."""
+    """Make these products' listings due for a push in every store that syncs listings and where they have
+    settings or a listing (or in one store). Call inside the transaction that made the change. Returns the
+    number of rows written."""
     ids = sorted(set(product_ids))
     if not ids:
         return 0
-    # (store, product) pairs in one query: every syncing store of each product's merchant.
-    pairs = (
-        ListingSync.objects.filter(store__is_active=True, store__merchant__products__in=ids)
-        .exclude(mode=ListingSync.Mode.OFF)
-        .values_list("store_id", "store__merchant__products")
-    )
+    # (store, product) pairs in one query: the syncing stores where the product has settings or a listing (a
+    # product with neither has nothing on Back Market to move; the reconcile binds a listing found later).
+    syncing = Q(store__is_active=True) & ~Q(store__listing_sync__mode=ListingSync.Mode.OFF)
+    syncing &= Q(store__listing_sync__isnull=False, product_id__in=ids)
     if store_id is not None:
-        pairs = pairs.filter(store_id=store_id)
+        syncing &= Q(store_id=store_id)
+    pairs = (
+        ListingSettings.objects.filter(syncing)
+        .order_by()
+        .values_list("store_id", "product_id")
+        .union(ListingBinding.objects.filter(syncing).order_by().values_list("store_id", "product_id"))
+    )
     now = timezone.now()
     rows = [
         ListingPush(store_id=store, product_id=product, requested_at=now, next_attempt_at=now)

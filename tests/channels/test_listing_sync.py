@@ -272,3 +272,13 @@ def test_sync_off_sends_nothing_and_drops_pushes(merchant, bm):
     listing_pushes_deliver(store_id=bm.pk, adapter=fake)
     assert fake.calls == []
     assert ListingSync.objects.get(store=bm).mode == "off"
+
+
+@pytest.mark.django_db
+def test_a_product_without_settings_or_listing_costs_no_push(merchant, bm):
+    loose = make_product(merchant, "LOOSE-1", on_hand=3)  # neither enabled nor listed: nothing to move
+    stock_adjust(product=loose, change=1)
+    assert not ListingPush.objects.exists()
+    ListingBinding.objects.create(store=bm, product=loose, sku="LOOSE-1", listing_id="0f0e0d0c", remote_quantity=4)
+    stock_adjust(product=loose, change=1)  # listed on Back Market: it goes to 0 (no settings = not enabled)
+    assert ListingPush.objects.filter(store=bm, product=loose).exists()
