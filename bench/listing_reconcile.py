@@ -99,6 +99,18 @@ def main() -> None:
         print(f"seeded {args.products:,} listings and products in {time.perf_counter() - started:.0f} s "
               f"({connection.vendor}; limits: {'lifted' if args.unthrottled else 'Back Market'})")  # fmt: skip
 
+        # One stock change, delivered as the worker does on commit (nothing else in the limiter's windows yet).
+        with transaction.atomic():
+            stock_set_counts(
+                merchant_id=merchant.pk,
+                counts=[StockCount(products[0].pk, None, 100)],
+                reason="manual_adjustment",
+            )
+        started = time.perf_counter()
+        single = listing_pushes_deliver(store_id=store.pk)
+        print(f"one stock change to Back Market: {(time.perf_counter() - started) * 1000:.0f} ms, "
+              f"{single.requests} requests ({single.writes} write)")  # fmt: skip
+
         started = time.perf_counter()
         first = listings_reconcile(store_id=store.pk)
         print(f"first reconcile (binds {ListingBinding.objects.filter(store=store).count():,}): "
