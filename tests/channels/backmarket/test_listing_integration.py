@@ -12,11 +12,13 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from catalog.models import ListingBinding, ListingEvent, ListingPush, ListingSettings
+from catalog.models import ListingBinding, ListingEvent, ListingPush, ListingSettings, ListingTask
 from catalog.services.listing_settings import listing_settings_save, listing_sync_configure
 from catalog.services.stock import stock_adjust
 from channels.backmarket.sandbox import BackMarketSandbox
+from channels.base import ChannelRateLimited, ChannelUnavailable
 from channels.services.adapters import adapter_for_store
+from channels.services.listing_create import listing_task_poll, listings_create
 from channels.services.listing_reprice import listings_reprice
 from channels.services.listing_sync import listing_pushes_deliver, listings_reconcile
 from channels.services.stores import store_connect
@@ -280,3 +282,28 @@ def test_reprice_command_prints_the_counts(sandbox, store, merchant):
     listings_reconcile(store_id=store.pk)
     sandbox.set_competitors("ALONE-1", [])  # alone in its Backbox: winning
     assert run_command("reprice", store) == "changed 0 kept 1 below_min 0 failed 0"
+
+
+def test_creation_survives_faults_without_losing_or_doubling_a_listing(sandbox, store, merchant):
+    offer = next(o for o in sandbox.catalog_offers() if not o.get("listed"))
+    product = make_product(merchant, offer["sku"], on_hand=2)
+    listing_settings_save(
+        store=store, product=product, enabled=True, price=Decimal("219.00"), backmarket_id=offer["product_id"], grade=2
+    )
+    sandbox.inject(status_500=1)  # the file is refused by a server error: no task, nothing recorded as sent
+    with pytest.raises(ChannelUnavailable):
+        listings_create(store_id=store.pk)
+    assert not ListingTask.objects.exists()
+
+    counts = listings_create(store_id=store.pk)  # the next hourly run
+    assert counts.submitted == 1
+    time.sleep(0.3)  # the sandbox's task_delay
+    sandbox.inject(status_429=1)
+    with pytest.raises(ChannelRateLimited):  # the poll task retries later
+        listing_task_poll(task_pk=counts.task.pk)
+    task = listing_task_poll(task_pk=counts.task.pk)
+
+    assert (task.status, task.created, task.failed) == ("succeeded", 1, 0)
+    assert sandbox.listing(offer["sku"])["quantity"] == 2
+    assert len([r for r in sandbox.requests if r.method == "POST" and r.path.rstrip("/") == "/ws/listings"]) == 2
+    assert listings_create(store_id=store.pk).submitted == 0  # listed now: never submitted again
