@@ -394,6 +394,8 @@ class BaseChannelAdapter:
     # Sending the same outbound update twice is harmless (custom stores), so an ambiguous failure is
     # simply retried instead of re-reading the order first.
     outbound_is_idempotent: ClassVar[bool] = False
+    # Rows one bulk listing creation may carry (0: the channel creates no listings).
+    max_listing_drafts: ClassVar[int] = 0
 
     def __init__(self, context: AdapterContext) -> None:
         self.context = context

@@ -100,19 +100,15 @@ def _unlock(key: str) -> None:
 @shared_task(name="channels.tasks.push_listings", soft_time_limit=10 * 60, time_limit=11 * 60)
 def push_listings(store_id: int) -> str:
     """Deliver a store's due listing pushes (scheduled on commit by catalog.services.listing_push)."""
-    from .services.listing_sync import listing_pushes_deliver, next_push_due
+    from .services.listing_sync import listing_pushes_deliver
 
     try:
         counts = listing_pushes_deliver(store_id=store_id)
     except RemoteError as exc:
         logger.warning("listing pushes of store %s stopped: %s", store_id, exc)
         return "failed"
-    due = next_push_due(store_id=store_id)
-    if due is not None:
-        from django.utils import timezone
-
-        countdown = max(0.0, (due - timezone.now()).total_seconds())
-        push_listings.apply_async(args=[store_id], countdown=countdown + random.uniform(0, 1))  # noqa: S311
+    if counts.next_due_in is not None:  # held back or backing off: come back when the next one is due
+        push_listings.apply_async(args=[store_id], countdown=counts.next_due_in + random.uniform(0, 1))  # noqa: S311
     return counts.line()
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from orders.api.fields import ApiDateTimeField, LooseChoiceField, Money
-from orders.api.serializers import MAX_ID, PagingQuery, QuerySerializer
+from orders.api.serializers import MAX_ID, PagingQuery, QuerySerializer, number_or_null, text_or_null
 
 from .presenters import COST_CURRENCY
 
@@ -110,45 +110,37 @@ class ProductUpdate(serializers.Serializer):
         return value
 
 
-def _s(**kwargs) -> serializers.CharField:
-    return serializers.CharField(allow_null=True, **kwargs)
-
-
-def _n(**kwargs) -> serializers.FloatField:
-    return serializers.FloatField(allow_null=True, **kwargs)
-
-
 class Product(serializers.Serializer):
     aliases = serializers.JSONField(allow_null=True)
     productId = serializers.IntegerField()
     sku = serializers.CharField()
     name = serializers.CharField()
-    price = _n()
-    defaultCost = _n()
-    length = _n()
-    width = _n()
-    height = _n()
-    weightOz = _n()
-    internalNotes = _s()
-    fulfillmentSku = _s()
-    createDate = _s()
-    modifyDate = _s()
+    price = number_or_null()
+    defaultCost = number_or_null()
+    length = number_or_null()
+    width = number_or_null()
+    height = number_or_null()
+    weightOz = number_or_null()
+    internalNotes = text_or_null()
+    fulfillmentSku = text_or_null()
+    createDate = text_or_null()
+    modifyDate = text_or_null()
     active = serializers.BooleanField()
     productCategory = ProductCategory(allow_null=True)
-    productType = _s()
-    warehouseLocation = _s()
-    defaultCarrierCode = _s()
-    defaultServiceCode = _s()
-    defaultPackageCode = _s()
-    defaultIntlCarrierCode = _s()
-    defaultIntlServiceCode = _s()
-    defaultIntlPackageCode = _s()
-    defaultConfirmation = _s()
-    defaultIntlConfirmation = _s()
-    customsDescription = _s()
-    customsValue = _n()
-    customsTariffNo = _s()
-    customsCountryCode = _s()
+    productType = text_or_null()
+    warehouseLocation = text_or_null()
+    defaultCarrierCode = text_or_null()
+    defaultServiceCode = text_or_null()
+    defaultPackageCode = text_or_null()
+    defaultIntlCarrierCode = text_or_null()
+    defaultIntlServiceCode = text_or_null()
+    defaultIntlPackageCode = text_or_null()
+    defaultConfirmation = text_or_null()
+    defaultIntlConfirmation = text_or_null()
+    customsDescription = text_or_null()
+    customsValue = number_or_null()
+    customsTariffNo = text_or_null()
+    customsCountryCode = text_or_null()
     noCustoms = serializers.BooleanField(allow_null=True)
     tags = ProductTag(many=True, allow_null=True)
 
@@ -285,8 +277,10 @@ class InventoryLevel(serializers.Serializer):
     allocated = serializers.IntegerField()
     available = serializers.IntegerField()
     average_cost = MonetaryValue(allow_null=True, help_text="null: the SKU has no cost yet.")
-    inventory_warehouse_id = _s(help_text="The warehouse's id; null for stock counted before you had a warehouse.")
-    inventory_location_id = _s(help_text="The same id: a warehouse is one location here.")
+    inventory_warehouse_id = text_or_null(
+        help_text="The warehouse's id; null for stock counted before you had a warehouse."
+    )
+    inventory_location_id = text_or_null(help_text="The same id: a warehouse is one location here.")
 
 
 class Link(serializers.Serializer):

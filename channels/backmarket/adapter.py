@@ -60,6 +60,7 @@ class BackMarketAdapter(BaseChannelAdapter):
     # fee field, so the fee stays with us.
     shipment_fields_sent = frozenset({"status", "tracking_number", "carrier", "service", "serials"})
     requires_serials = True  # every unit shipped needs an IMEI or serial number
+    max_listing_drafts = listings.MAX_CSV_ROWS
 
     @classmethod
     def validate_settings(cls, values: Mapping[str, Any]) -> dict[str, list[str]]:

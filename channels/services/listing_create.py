@@ -14,7 +14,6 @@ from catalog.models import ListingBinding, ListingEvent, ListingSettings, Listin
 from catalog.services.listing_records import bindings_refresh, listing_event
 from catalog.targets import listing_targets
 
-from ..backmarket.listings import MAX_CSV_ROWS
 from ..base import BaseChannelAdapter, ChannelRejected, ListingDraft, ListingTaskState
 from ..models import Store
 from .adapters import adapter_for_store
@@ -35,7 +34,7 @@ class CreateCounts:
         return f"created {self.created} failed {self.failed} pending {self.pending}"
 
 
-def creation_candidates(*, store: Store) -> list[ListingSettings]:
+def creation_candidates(*, store: Store, limit: int) -> list[ListingSettings]:
     """Enabled, complete (product id, grade, warranty, default price), not listed, not in a running task."""
     listed = ListingBinding.objects.filter(store=store, product__isnull=False).exclude(listing_id="")
     in_flight = {
@@ -51,7 +50,7 @@ def creation_candidates(*, store: Store) -> list[ListingSettings]:
         .annotate(sku_key=Upper("product__sku"))
         .order_by("product__sku")
     )
-    return [row for row in candidates if row.sku_key not in in_flight][:MAX_CSV_ROWS]
+    return [row for row in candidates if row.sku_key not in in_flight][:limit]
 
 
 def listings_create(
@@ -61,11 +60,11 @@ def listings_create(
     store = Store.objects.select_related("merchant").get(pk=store_id)
     counts = CreateCounts()
     ListingSync.objects.filter(store=store).update(last_create_at=timezone.now())
-    rows = creation_candidates(store=store)
+    adapter = adapter or adapter_for_store(store)
+    rows = creation_candidates(store=store, limit=adapter.max_listing_drafts)
     if not rows:
         counts.message = "Nothing to create."
         return counts
-    adapter = adapter or adapter_for_store(store)
     # The file's rows are listing lines: take what the budget allows (creation is low priority).
     take = len(rows)
     while take and adapter.reserve_listing_lines(take, low_priority=True) > 0:

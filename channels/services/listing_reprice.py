@@ -125,14 +125,16 @@ def listings_reprice(*, store_id: int, adapter: BaseChannelAdapter | None = None
     return counts
 
 
-def _log(binding: ListingBinding, *, outcome: str, message: str, competitor: Competitor | None, new=None) -> None:
+def _log(
+    binding: ListingBinding, *, outcome: str, message: str, competitor: Competitor | None, new=None, before=None
+) -> None:
     listing_event(
         store=binding.store,
         binding=binding,
         kind=Kind.REPRICE,
         trigger=Trigger.REPRICER,
         outcome=outcome,
-        price_before=binding.remote_price,
+        price_before=before if before is not None else binding.remote_price,
         price_after=new,
         competitor_price=competitor.price_to_win if competitor else None,
         currency=competitor.currency if competitor else "",
@@ -195,6 +197,12 @@ def _reprice_one(adapter, binding, row, market, currency, counts: RepriceCounts)
     before = binding.remote_price
     with transaction.atomic():
         binding_record_write(binding=binding, update=update, after=after, trigger=Trigger.REPRICER)
-        binding.remote_price = before  # the decision's log shows the price it moved from
-        _log(binding, outcome=decision.outcome, competitor=entry, new=decision.price, message=decision.reason)
+        _log(
+            binding,
+            outcome=decision.outcome,
+            competitor=entry,
+            new=decision.price,
+            before=before,
+            message=decision.reason,
+        )
     setattr(counts, decision.outcome, getattr(counts, decision.outcome) + 1)

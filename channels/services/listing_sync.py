@@ -63,6 +63,7 @@ class SyncCounts:
     requests: int = 0  # HTTP requests sent (reads and writes)
     writes: int = 0
     retry_in: float | None = None  # the earliest a deferred or failed write could go (pushes)
+    next_due_in: float | None = None  # pushes: seconds until the store's next push is due
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -169,12 +170,19 @@ class _Writer:
         self.counts.errors.append(f"{plan.binding.sku}: {message}")
         binding_record_failure(binding=plan.binding, update=plan.update, message=message, trigger=self.trigger)
         if transient:
-            self.consecutive_failures += 1
-            self._retry_in(retry_delay_seconds(self.consecutive_failures))
-            if self.consecutive_failures >= MAX_CONSECUTIVE_FAILURES:
-                self.stopped = "Back Market is not answering; sent by the next run."
+            self.note_trouble(
+                retry_delay_seconds(self.consecutive_failures + 1),
+                message="Back Market is not answering; sent by the next run.",
+            )
             return "retry"
         return "failed"
+
+    def note_trouble(self, delay: float, *, message: str, stop_now: bool = False) -> None:
+        """A transient failure (a 429 stops at once): when to try again, and whether to stop this run."""
+        self.consecutive_failures += 1
+        self._retry_in(delay)
+        if stop_now or self.consecutive_failures >= MAX_CONSECUTIVE_FAILURES:
+            self.stopped = message
 
 
 def _store(store_id: int) -> Store:
@@ -309,15 +317,23 @@ def _release(push: ListingPush, *, delay: float, error: str = "", failed: bool =
 
 
 def listing_pushes_deliver(*, store_id: int, adapter: BaseChannelAdapter | None = None) -> SyncCounts:
-    """Deliver the store's due pushes: read each listing, write it if it differs from the target."""
+    """Deliver the store's due pushes: read each listing, write it if it differs from the target.
+    ``next_due_in``: seconds until the store's next push is due (None: none left), for the task to come back."""
     store = _store(store_id)
     counts = SyncCounts()
     if _sync(store) is None:
         ListingPush.objects.filter(store=store).delete()
         return counts
+    _deliver(store, adapter, counts)
+    due = ListingPush.objects.filter(store=store).aggregate(at=Min("next_attempt_at"))["at"]
+    counts.next_due_in = None if due is None else max(0.0, (due - timezone.now()).total_seconds())
+    return counts
+
+
+def _deliver(store: Store, adapter: BaseChannelAdapter | None, counts: SyncCounts) -> None:
     pushes, _ = _claim(store, settings.LISTING_PUSH_BATCH)
     if not pushes:
-        return counts
+        return
     adapter = adapter or adapter_for_store(store)
     targets = listing_targets(
         store_id=store.pk, merchant_id=store.merchant_id, product_ids=[p.product_id for p in pushes]
@@ -341,10 +357,7 @@ def listing_pushes_deliver(*, store_id: int, adapter: BaseChannelAdapter | None 
             delay = exc.retry_after if isinstance(exc, ChannelRateLimited) else retry_delay_seconds(push.attempts + 1)
             _release(push, delay=delay, error=exc.message, failed=True)
             counts.failed += 1
-            writer._retry_in(delay)
-            writer.consecutive_failures += 1
-            if isinstance(exc, ChannelRateLimited) or writer.consecutive_failures >= MAX_CONSECUTIVE_FAILURES:
-                writer.stopped = exc.message
+            writer.note_trouble(delay, message=exc.message, stop_now=isinstance(exc, ChannelRateLimited))
             continue
         if outcome in ("sent", "unchanged"):
             _finish(push)
@@ -354,7 +367,6 @@ def listing_pushes_deliver(*, store_id: int, adapter: BaseChannelAdapter | None 
             _release(push, delay=retry_delay_seconds(push.attempts + 1), error=counts.errors[-1], failed=True)
         else:  # refused: shown on the product; the reconcile tries again in 5 minutes
             _finish(push)
-    return counts
 
 
 def _push_one(store, adapter, push, binding, targets, currency, writer, counts) -> str:
@@ -398,10 +410,6 @@ def stores_with_due_pushes() -> list[int]:
         .values_list("store_id", flat=True)
         .distinct()
     )
-
-
-def next_push_due(*, store_id: int) -> datetime | None:
-    return ListingPush.objects.filter(store_id=store_id).aggregate(at=Min("next_attempt_at"))["at"]
 
 
 def stores_due_for_listing_runs() -> dict[str, list[int]]:

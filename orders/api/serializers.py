@@ -292,27 +292,27 @@ class CreateTagInput(serializers.Serializer):
 # --- responses (schema only: the presenters build the JSON) ---------------------------------------
 
 
-def _s(**kwargs) -> serializers.CharField:
+def text_or_null(**kwargs) -> serializers.CharField:
     return serializers.CharField(allow_null=True, **kwargs)
 
 
-def _n(**kwargs) -> serializers.FloatField:
+def number_or_null(**kwargs) -> serializers.FloatField:
     return serializers.FloatField(allow_null=True, **kwargs)
 
 
 class Address(serializers.Serializer):
-    name = _s()
-    company = _s()
-    street1 = _s()
-    street2 = _s()
-    street3 = _s()
-    city = _s()
-    state = _s()
-    postalCode = _s()
-    country = _s()
-    phone = _s()
+    name = text_or_null()
+    company = text_or_null()
+    street1 = text_or_null()
+    street2 = text_or_null()
+    street3 = text_or_null()
+    city = text_or_null()
+    state = text_or_null()
+    postalCode = text_or_null()
+    country = text_or_null()
+    phone = text_or_null()
     residential = serializers.BooleanField(allow_null=True)
-    addressVerified = _s()
+    addressVerified = text_or_null()
 
 
 class Weight(serializers.Serializer):
@@ -322,22 +322,22 @@ class Weight(serializers.Serializer):
 
 
 class Dimensions(serializers.Serializer):
-    length = _n()
-    width = _n()
-    height = _n()
+    length = number_or_null()
+    width = number_or_null()
+    height = number_or_null()
     units = serializers.ChoiceField(choices=DIMENSION_UNITS)
 
 
 class InsuranceOptions(serializers.Serializer):
-    provider = _s()
+    provider = text_or_null()
     insureShipment = serializers.BooleanField()
     insuredValue = serializers.FloatField()
 
 
 class InternationalOptions(serializers.Serializer):
-    contents = _s()
+    contents = text_or_null()
     customsItems = serializers.ListField(child=serializers.DictField(), allow_null=True)
-    nonDelivery = _s()
+    nonDelivery = text_or_null()
 
 
 class AdvancedOptions(serializers.Serializer):
@@ -346,78 +346,78 @@ class AdvancedOptions(serializers.Serializer):
     saturdayDelivery = serializers.BooleanField()
     containsAlcohol = serializers.BooleanField()
     storeId = serializers.IntegerField()
-    customField1 = _s()
-    customField2 = _s()
-    customField3 = _s()
-    source = _s()
+    customField1 = text_or_null()
+    customField2 = text_or_null()
+    customField3 = text_or_null()
+    source = text_or_null()
     mergedOrSplit = serializers.BooleanField()
     mergedIds = serializers.ListField(child=serializers.IntegerField())
     parentId = serializers.IntegerField(allow_null=True)
-    billToParty = _s()
-    billToAccount = _s()
-    billToPostalCode = _s()
-    billToCountryCode = _s()
-    billToMyOtherAccount = _s()
+    billToParty = text_or_null()
+    billToAccount = text_or_null()
+    billToPostalCode = text_or_null()
+    billToCountryCode = text_or_null()
+    billToMyOtherAccount = text_or_null()
 
 
 class ItemOption(serializers.Serializer):
-    name = _s()
-    value = _s()
+    name = text_or_null()
+    value = text_or_null()
 
 
 class OrderItem(serializers.Serializer):
     orderItemId = serializers.IntegerField()
-    lineItemKey = _s()
-    sku = _s()
+    lineItemKey = text_or_null()
+    sku = text_or_null()
     name = serializers.CharField()
-    imageUrl = _s()
+    imageUrl = text_or_null()
     weight = Weight(allow_null=True)
     quantity = serializers.IntegerField()
-    unitPrice = _n()
-    taxAmount = _n()
-    shippingAmount = _n()
-    warehouseLocation = _s()
+    unitPrice = number_or_null()
+    taxAmount = number_or_null()
+    shippingAmount = number_or_null()
+    warehouseLocation = text_or_null()
     options = ItemOption(many=True)
     productId = serializers.IntegerField(allow_null=True)
-    fulfillmentSku = _s()
+    fulfillmentSku = text_or_null()
     adjustment = serializers.BooleanField()
-    upc = _s()
-    createDate = _s()
-    modifyDate = _s()
+    upc = text_or_null()
+    createDate = text_or_null()
+    modifyDate = text_or_null()
 
 
 class Order(serializers.Serializer):
     orderId = serializers.IntegerField()
     orderNumber = serializers.CharField()
     orderKey = serializers.CharField()
-    orderDate = _s(help_text='"2015-06-29T08:46:27.0000000", API_TIME_ZONE (Pacific by default)')
-    createDate = _s()
-    modifyDate = _s()
-    paymentDate = _s()
-    shipByDate = _s()
+    orderDate = text_or_null(help_text='"2015-06-29T08:46:27.0000000", API_TIME_ZONE (Pacific by default)')
+    createDate = text_or_null()
+    modifyDate = text_or_null()
+    paymentDate = text_or_null()
+    shipByDate = text_or_null()
     orderStatus = serializers.ChoiceField(choices=OrderStatus.values)
     customerId = serializers.IntegerField(allow_null=True)
-    customerUsername = _s()
-    customerEmail = _s()
+    customerUsername = text_or_null()
+    customerEmail = text_or_null()
     billTo = Address()
     shipTo = Address()
     items = OrderItem(many=True)
     orderTotal = serializers.FloatField()
-    amountPaid = _n()
-    taxAmount = _n()
-    shippingAmount = _n()
-    customerNotes = _s()
-    internalNotes = _s()
+    amountPaid = number_or_null()
+    taxAmount = number_or_null()
+    shippingAmount = number_or_null()
+    customerNotes = text_or_null()
+    internalNotes = text_or_null()
     gift = serializers.BooleanField()
-    giftMessage = _s()
-    paymentMethod = _s()
-    requestedShippingService = _s()
-    carrierCode = _s()
-    serviceCode = _s()
-    packageCode = _s()
-    confirmation = _s()
-    shipDate = _s(help_text="yyyy-mm-dd")
-    holdUntilDate = _s(help_text="yyyy-mm-dd")
+    giftMessage = text_or_null()
+    paymentMethod = text_or_null()
+    requestedShippingService = text_or_null()
+    carrierCode = text_or_null()
+    serviceCode = text_or_null()
+    packageCode = text_or_null()
+    confirmation = text_or_null()
+    shipDate = text_or_null(help_text="yyyy-mm-dd")
+    holdUntilDate = text_or_null(help_text="yyyy-mm-dd")
     weight = Weight()
     dimensions = Dimensions(allow_null=True)
     insuranceOptions = InsuranceOptions()
@@ -426,10 +426,10 @@ class Order(serializers.Serializer):
     tagIds = serializers.ListField(
         child=serializers.IntegerField(), allow_null=True, help_text="The order's tag ids; null when it has none."
     )
-    userId = _s()
+    userId = text_or_null()
     externallyFulfilled = serializers.BooleanField()
-    externallyFulfilledBy = _s()
-    labelMessages = _s()
+    externallyFulfilledBy = text_or_null()
+    labelMessages = text_or_null()
 
 
 class OrderList(serializers.Serializer):
@@ -443,33 +443,33 @@ class Shipment(serializers.Serializer):
     shipmentId = serializers.IntegerField(allow_null=True)
     orderId = serializers.IntegerField()
     orderKey = serializers.CharField()
-    userId = _s()
-    customerEmail = _s()
+    userId = text_or_null()
+    customerEmail = text_or_null()
     orderNumber = serializers.CharField()
-    createDate = _s()
-    shipDate = _s()
+    createDate = text_or_null()
+    shipDate = text_or_null()
     shipmentCost = serializers.FloatField()
     insuranceCost = serializers.FloatField()
-    trackingNumber = _s()
+    trackingNumber = text_or_null()
     isReturnLabel = serializers.BooleanField()
-    batchNumber = _s()
+    batchNumber = text_or_null()
     carrierCode = serializers.CharField()
-    serviceCode = _s()
-    packageCode = _s()
-    confirmation = _s()
+    serviceCode = text_or_null()
+    packageCode = text_or_null()
+    confirmation = text_or_null()
     warehouseId = serializers.IntegerField(allow_null=True)
     voided = serializers.BooleanField()
-    voidDate = _s()
+    voidDate = text_or_null()
     marketplaceNotified = serializers.BooleanField()
-    notifyErrorMessage = _s()
+    notifyErrorMessage = text_or_null()
     shipTo = Address()
     weight = Weight(allow_null=True)
     dimensions = Dimensions(allow_null=True)
     insuranceOptions = InsuranceOptions()
     advancedOptions = AdvancedOptions()
     shipmentItems = OrderItem(many=True, allow_null=True)
-    labelData = _s(help_text="The 4x6 label, a base64 PDF (label calls only).")
-    formData = _s()
+    labelData = text_or_null(help_text="The 4x6 label, a base64 PDF (label calls only).")
+    formData = text_or_null()
 
 
 class Tag(serializers.Serializer):
@@ -487,10 +487,10 @@ class ShipmentList(serializers.Serializer):
 
 class CreateOrdersResult(serializers.Serializer):
     orderId = serializers.IntegerField(allow_null=True)
-    orderNumber = _s()
-    orderKey = _s()
+    orderNumber = text_or_null()
+    orderKey = text_or_null()
     success = serializers.BooleanField()
-    errorMessage = _s()
+    errorMessage = text_or_null()
 
 
 class CreateOrdersResponse(serializers.Serializer):
@@ -516,10 +516,10 @@ class VoidLabelResponse(serializers.Serializer):
 class Carrier(serializers.Serializer):
     name = serializers.CharField()
     code = serializers.CharField()
-    accountNumber = _s()
+    accountNumber = text_or_null()
     requiresFundedAccount = serializers.BooleanField()
     balance = serializers.FloatField()
-    nickname = _s()
+    nickname = text_or_null()
     shippingProviderId = serializers.IntegerField(allow_null=True)
     primary = serializers.BooleanField()
 
@@ -549,9 +549,9 @@ class WebhookLog(serializers.Serializer):
     status = serializers.ChoiceField(choices=["pending", "delivered", "failed"])
     attempts = serializers.IntegerField()
     lastStatusCode = serializers.IntegerField(allow_null=True)
-    lastError = _s()
-    createDate = _s()
-    deliveredDate = _s()
+    lastError = text_or_null()
+    createDate = text_or_null()
+    deliveredDate = text_or_null()
 
 
 class WebhookEntry(serializers.Serializer):
@@ -564,13 +564,13 @@ class WebhookEntry(serializers.Serializer):
     HookType = serializers.CharField()
     MessageFormat = serializers.CharField()
     Url = serializers.CharField()
-    Name = _s()
-    BulkCopyBatchID = _s()
-    BulkCopyRecordID = _s()
+    Name = text_or_null()
+    BulkCopyBatchID = text_or_null()
+    BulkCopyRecordID = text_or_null()
     Active = serializers.BooleanField()
     WebhookLogs = WebhookLog(many=True)
-    Seller = _s()
-    Store = _s()
+    Seller = text_or_null()
+    Store = text_or_null()
 
 
 class WebhookList(serializers.Serializer):

@@ -29,6 +29,7 @@ class FakeListings(BaseChannelAdapter):
     kind = "back_market"
     label = "Fake listings"
     page_size = 3
+    max_listing_drafts = 15_000
 
     def __init__(self, *, lines_per_hour: int = 2000, quantity_reserve: int = 0, limiter=None, key: str = "fake"):
         super().__init__(AdapterContext(settings={}, store_key="test"))
